@@ -1,0 +1,47 @@
+"""Flowgate: a self-hosted backend for WhatsApp Flows.
+
+`create_app` builds the Flask shell around the plain-Python core (see docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from app.config import Config
+from app.runtime import Runtime
+
+__all__ = ["create_app", "get_runtime"]
+
+
+def create_app(config: Mapping[str, Any] | Config | None = None) -> Flask:
+    """Build the app. `config` overrides settings by their FLOWGATE_* names (or is a Config).
+
+    Raises `app.errors.ConfigError` when a required secret or the private key is missing:
+    Flowgate never starts half-guarded.
+    """
+    from app.web import register_web
+
+    settings = config if isinstance(config, Config) else Config.load(config)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    app = Flask(__name__, instance_path=str(settings.instance_path))
+    app.config.update(
+        TESTING=settings.testing,
+        MAX_CONTENT_LENGTH=None,  # the endpoint enforces its own limit (413) after routing
+        JSON_SORT_KEYS=False,
+    )
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["flowgate"] = Runtime.build(settings)
+    register_web(app)
+    return app
+
+
+def get_runtime(app: Flask) -> Runtime:
+    """The Runtime that `create_app` attached to `app`."""
+    runtime: Runtime = app.extensions["flowgate"]
+    return runtime

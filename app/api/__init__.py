@@ -1,0 +1,1 @@
+"""The admin API's contract, without Flask: marshmallow schemas, operations, OpenAPI."""

@@ -1,0 +1,1 @@
+"""Marshmallow schemas of the admin API, one module per area."""

@@ -1,0 +1,32 @@
+"""The `flowgate` command: a Flask CLI group over the app factory.
+
+`flowgate run` and `flowgate routes` come from Flask; every other command lives in the module
+of its area and is added here. Commands that prepare an instance (`init`, `db upgrade`,
+`keys ...`) do not build the app, so they work before its secrets and keys exist.
+"""
+
+from __future__ import annotations
+
+from flask.cli import FlaskGroup
+
+from app import create_app
+from app.cli import instance, keys
+
+
+def _create_app() -> object:
+    return create_app()
+
+
+cli = FlaskGroup(
+    create_app=_create_app,
+    load_dotenv=False,  # app.config reads .env itself, with the precedence it documents
+    help="Flowgate: WhatsApp Flows backend. See README.md.",
+)
+cli.add_command(instance.init_command)
+cli.add_command(instance.db_group)
+cli.add_command(keys.keys_group)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli.main(prog_name="flowgate")

@@ -1,0 +1,141 @@
+"""Configuration: every `FLOWGATE_*` setting in one typed object.
+
+Precedence, highest first: explicit overrides (`create_app(config)`), the process
+environment, a `.env` file in the working directory, secrets that `flowgate init` wrote
+into the instance folder (`instance/secrets.json`), then defaults. Names and defaults are
+fixed by design.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dotenv import dotenv_values
+
+from app.errors import ConfigError
+
+DEFAULT_RETRY_SCHEDULE = (0, 5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400)
+DEFAULT_GRAPH_API_URL = "https://graph.facebook.com/v23.0"
+SECRETS_FILE = "secrets.json"
+ENVIRONMENTS = ("production", "development")
+
+
+def _split(value: str | None) -> tuple[str, ...]:
+    """Comma-separated list, blanks dropped."""
+    return tuple(part.strip() for part in (value or "").split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class Config:
+    """Resolved settings. Build it with `Config.load()`; fields mirror design.md's table."""
+
+    env: str = "production"
+    instance_path: Path = Path("instance")
+    database_url: str = ""
+    flows_dir: Path = Path("flows")
+    schemas_dir: Path = Path("schemas")
+    private_key_files: tuple[Path, ...] = ()
+    private_key_passphrase: str | None = field(default=None, repr=False)
+    app_secrets: tuple[str, ...] = field(default=(), repr=False)
+    verify_token: str | None = field(default=None, repr=False)
+    token_secret: str | None = field(default=None, repr=False)
+    api_tokens: tuple[str, ...] = field(default=(), repr=False)
+    webhook_allow_networks: tuple[str, ...] = ()
+    webhook_retry_schedule: tuple[float, ...] = DEFAULT_RETRY_SCHEDULE
+    max_endpoint_body: int = 1_048_576
+    graph_api_url: str = DEFAULT_GRAPH_API_URL
+    access_token: str | None = field(default=None, repr=False)
+    phone_number_id: str | None = None
+    testing: bool = False
+
+    @property
+    def development(self) -> bool:
+        return self.env == "development"
+
+    @property
+    def secrets_path(self) -> Path:
+        return self.instance_path / SECRETS_FILE
+
+    @classmethod
+    def load(
+        cls,
+        overrides: Mapping[str, Any] | None = None,
+        environ: Mapping[str, str] | None = None,
+        dotenv_path: str | os.PathLike[str] | None = ".env",
+    ) -> Config:
+        """Resolve every setting (see the module docstring for precedence)."""
+        values: dict[str, Any] = {}
+        if dotenv_path is not None and Path(dotenv_path).is_file():
+            values.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
+        values.update(os.environ if environ is None else environ)
+        values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+
+        def get(name: str) -> Any:
+            return values.get(f"FLOWGATE_{name}") or None
+
+        env = str(get("ENV") or "production").lower()
+        if env not in ENVIRONMENTS:
+            raise ConfigError(f"FLOWGATE_ENV must be one of {ENVIRONMENTS}, not {env!r}")
+        instance = Path(get("INSTANCE_PATH") or "instance").absolute()
+        stored = _read_instance_secrets(instance / SECRETS_FILE)
+        key_files = _split(get("PRIVATE_KEY_FILE")) or (str(instance / "flow_private.pem"),)
+        try:
+            schedule = tuple(float(s) for s in _split(get("WEBHOOK_RETRY_SCHEDULE")))
+            max_body = int(get("MAX_ENDPOINT_BODY") or 1_048_576)
+        except ValueError as exc:
+            raise ConfigError(f"bad number in configuration: {exc}") from None
+        if any(s < 0 for s in schedule) or max_body <= 0:
+            raise ConfigError("retry delays and FLOWGATE_MAX_ENDPOINT_BODY must be positive")
+        return cls(
+            env=env,
+            instance_path=instance,
+            database_url=get("DATABASE_URL") or f"sqlite:///{instance / 'flowgate.sqlite3'}",
+            flows_dir=Path(get("FLOWS_DIR") or "flows").absolute(),
+            schemas_dir=Path(get("SCHEMAS_DIR") or "schemas").absolute(),
+            private_key_files=tuple(Path(p) for p in key_files),
+            private_key_passphrase=get("PRIVATE_KEY_PASSPHRASE")
+            or stored.get("private_key_passphrase"),
+            # A generated app secret only ever stands in for development: production must be told.
+            app_secrets=_split(get("APP_SECRET"))
+            or (_split(stored.get("app_secret")) if env == "development" else ()),
+            verify_token=get("VERIFY_TOKEN")
+            or (stored.get("verify_token") if env == "development" else None),
+            token_secret=get("TOKEN_SECRET") or stored.get("token_secret"),
+            api_tokens=_split(get("API_TOKENS")),
+            webhook_allow_networks=_split(get("WEBHOOK_ALLOW_NETWORKS")),
+            webhook_retry_schedule=schedule or DEFAULT_RETRY_SCHEDULE,
+            max_endpoint_body=max_body,
+            graph_api_url=get("GRAPH_API_URL") or DEFAULT_GRAPH_API_URL,
+            access_token=get("ACCESS_TOKEN"),
+            phone_number_id=get("PHONE_NUMBER_ID"),
+            testing=str(values.get("TESTING", "")).lower() in ("1", "true"),
+        )
+
+    def check_serving(self) -> None:
+        """Fail closed: refuse to serve without the secrets that guard the endpoints."""
+        missing = []
+        if not self.app_secrets:
+            missing.append("FLOWGATE_APP_SECRET")
+        if not self.token_secret:
+            missing.append("FLOWGATE_TOKEN_SECRET")
+        if missing:
+            hint = "run `flowgate init`" if self.development else "set them in the environment"
+            raise ConfigError(f"missing required secret(s) {', '.join(missing)}: {hint}")
+
+
+def _read_instance_secrets(path: Path) -> dict[str, str]:
+    """Secrets `flowgate init` generated; absent file means none."""
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} must hold a JSON object")
+    return {str(k): str(v) for k, v in data.items() if v is not None}

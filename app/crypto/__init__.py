@@ -1,0 +1,1 @@
+"""Cryptography of the Flow endpoint: keys, envelopes, signatures, flow tokens."""

@@ -1,0 +1,43 @@
+"""The Flask shell: blueprints that translate HTTP to core calls and back.
+
+Where a request goes: `/flows/<flow>/endpoint` → `endpoint.py`; `/webhooks/whatsapp` →
+`meta.py`; `/api/v1/...` → `api/<area>.py`; `/healthz` → `health.py`. Errors become JSON in
+`errors.py`.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, g
+from sqlalchemy.orm import Session
+
+from app.runtime import Runtime
+
+
+def runtime() -> Runtime:
+    """The current app's Runtime (config, database, keys, flows)."""
+    rt: Runtime = current_app.extensions["flowgate"]
+    return rt
+
+
+def db_session() -> Session:
+    """The request's database session, opened on first use and closed at teardown."""
+    if "db_session" not in g:
+        g.db_session = runtime().db.session()
+    session: Session = g.db_session
+    return session
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+def register_web(app: Flask) -> None:
+    """Attach every blueprint and the JSON error handlers to `app`."""
+    from app.web import api, errors, health
+
+    errors.register(app)
+    app.teardown_appcontext(_close_session)
+    app.register_blueprint(health.bp)
+    api.register(app)
