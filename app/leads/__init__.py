@@ -1,0 +1,1 @@
+"""Leads: submission intake (both paths), validation, Meta notifications, contacts, window."""

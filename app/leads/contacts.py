@@ -1,0 +1,114 @@
+"""Contacts: upsert by wa_id from what Meta tells us, never moving time backwards.
+
+Each write is one `INSERT ... ON CONFLICT (wa_id) DO UPDATE` (PostgreSQL and SQLite both have
+it), so two app servers seeing the same new contact at once cannot collide, and the "newest
+wins" rule is decided by the database on the row it holds, not by a value read earlier.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, case, literal, or_
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from app.clock import now
+from app.leads.sanitize import clip, strip_nul
+from app.models import Contact
+
+WA_ID_MAX = 32
+NAME_MAX = 256
+MESSAGE_ID_MAX = 128
+
+
+def valid_wa_id(value: Any) -> str | None:
+    """`value` if it can be a wa_id (a non-empty string that fits the column), else None."""
+    if isinstance(value, str) and 0 < len(value) <= WA_ID_MAX and "\x00" not in value:
+        return value
+    return None
+
+
+def _insert(session: Session) -> Any:
+    dialect = session.get_bind().dialect.name
+    return (postgresql if dialect == "postgresql" else sqlite).insert(Contact)
+
+
+def record_inbound(
+    session: Session,
+    wa_id: str,
+    *,
+    at: datetime | None,
+    name: str | None = None,
+    message_id: str | None = None,
+) -> Contact:
+    """Note an inbound user message from `wa_id` sent at `at` (None: time unknown).
+
+    `last_inbound_at` only ever moves forward: an older message arriving late changes
+    nothing but a missing profile name. The profile name follows the newest message.
+    """
+    name = clip(strip_nul(name), NAME_MAX) or None
+    message_id = message_id if message_id and len(message_id) <= MESSAGE_ID_MAX else None
+    stamp = now()
+    insert = _insert(session)
+    new, old = insert.excluded, Contact.__table__.c
+    newer = and_(
+        new.last_inbound_at.is_not(None),
+        or_(old.last_inbound_at.is_(None), new.last_inbound_at > old.last_inbound_at),
+    )
+    stmt = insert.values(
+        wa_id=wa_id,
+        profile_name=name,
+        last_inbound_at=at,
+        last_inbound_message_id=message_id if at is not None else None,
+        created_at=stamp,
+        updated_at=stamp,
+    ).on_conflict_do_update(
+        index_elements=[old.wa_id],
+        set_={
+            "last_inbound_at": case((newer, new.last_inbound_at), else_=old.last_inbound_at),
+            "last_inbound_message_id": case(
+                (newer, new.last_inbound_message_id), else_=old.last_inbound_message_id
+            ),
+            "profile_name": case(
+                (
+                    and_(new.profile_name.is_not(None), or_(newer, old.profile_name.is_(None))),
+                    new.profile_name,
+                ),
+                else_=old.profile_name,
+            ),
+            "updated_at": literal(stamp, Contact.updated_at.type),
+        },
+    )
+    return _upsert(session, stmt)
+
+
+def record_re_engagement_error(session: Session, wa_id: str, *, at: datetime) -> Contact:
+    """Note a 131047 status for `wa_id` at `at` (the newest such error is kept)."""
+    stamp = now()
+    insert = _insert(session)
+    new, old = insert.excluded, Contact.__table__.c
+    newer = or_(
+        old.re_engagement_error_at.is_(None),
+        new.re_engagement_error_at > old.re_engagement_error_at,
+    )
+    stmt = insert.values(
+        wa_id=wa_id, re_engagement_error_at=at, created_at=stamp, updated_at=stamp
+    ).on_conflict_do_update(
+        index_elements=[old.wa_id],
+        set_={
+            "re_engagement_error_at": case(
+                (newer, new.re_engagement_error_at), else_=old.re_engagement_error_at
+            ),
+            "updated_at": literal(stamp, Contact.updated_at.type),
+        },
+    )
+    return _upsert(session, stmt)
+
+
+def _upsert(session: Session, stmt: Any) -> Contact:
+    contact = session.scalars(
+        stmt.returning(Contact), execution_options={"populate_existing": True}
+    ).one()
+    return contact
