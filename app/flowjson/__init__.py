@@ -1,0 +1,1 @@
+"""Flow JSON: loader with positions, static validator, registry and submission schemas."""

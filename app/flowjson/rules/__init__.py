@@ -1,0 +1,1 @@
+"""Rule families of the static validator; each module exposes `check(ctx)`."""
