@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask.cli import FlaskGroup
 
 from app import create_app
-from app.cli import instance, keys
+from app.cli import export, instance, keys
 
 
 def _create_app() -> object:
@@ -25,6 +25,7 @@ cli = FlaskGroup(
 cli.add_command(instance.init_command)
 cli.add_command(instance.db_group)
 cli.add_command(keys.keys_group)
+cli.add_command(export.export_command)
 
 
 def main() -> None:

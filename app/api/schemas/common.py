@@ -2,9 +2,36 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from functools import cache
+from typing import Any
 
 from marshmallow import EXCLUDE, Schema, fields, validate
+
+from app.clock import isoformat
+
+
+class UtcDateTime(fields.DateTime):
+    """ISO 8601 in and out; always UTC with `Z` on the way out (design.md).
+
+    Input is read with `datetime.fromisoformat` (date-only, `Z`, offsets, fractions); a value
+    without an offset is taken as UTC (tolerant: documented in docs/api.md). Anything else,
+    including dates out of range after conversion, is a validation error naming the field.
+    """
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return isoformat(value)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        if not isinstance(value, str):
+            raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE)
+        try:
+            parsed = datetime.fromisoformat(value.strip().upper())
+            if parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=UTC)
+            return parsed.astimezone(UTC)
+        except (ValueError, OverflowError):
+            raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE) from None
 
 
 class ErrorBodySchema(Schema):

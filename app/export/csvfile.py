@@ -1,0 +1,164 @@
+"""The submissions CSV: one consistent snapshot, written batch by batch.
+
+Columns: submission_id, submitted_at, flow, wa_id, contact_name, source, status, then one
+column per field: each exported flow's schema properties in schema order (flows by name,
+first occurrence wins), then fields seen in the rows but in no schema, sorted. A field whose
+name equals a fixed column is headed `field:<name>` so every header is unique.
+
+The whole export reads one snapshot: on SQLite the session's deferred BEGIN in WAL mode pins
+the snapshot at the first read; on PostgreSQL the transaction is REPEATABLE READ, READ ONLY.
+The header's field discovery, the progress estimate and every batch therefore agree even
+while leads keep arriving. Memory is one batch of rows plus one batch of CSV text.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from typing import Any, Protocol
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from app.clock import isoformat
+from app.export import query
+from app.export.cells import cell
+from app.export.query import SubmissionFilter
+from app.models import Submission
+
+FIXED_COLUMNS = (
+    "submission_id",
+    "submitted_at",
+    "flow",
+    "wa_id",
+    "contact_name",
+    "source",
+    "status",
+)
+BOM = "\ufeff"
+BATCH_SIZE = 2000
+
+
+class Registry(Protocol):
+    def get(self, name: str) -> Any: ...
+
+
+def schema_fields(registry: Registry | None, flow: str) -> list[str]:
+    """The property names of `flow`'s submission schema, in order ([] if unknown).
+
+    Tolerant of a registry that raises or returns None for an unknown flow, and of a flow
+    whose schema is missing or has no `properties`: its fields then all count as "seen".
+    """
+    if registry is None:
+        return []
+    try:
+        definition = registry.get(flow)
+    except LookupError:
+        return []
+    schema = getattr(definition, "schema", None)
+    properties = schema.get("properties") if isinstance(schema, dict) else None
+    return [str(name) for name in properties] if isinstance(properties, dict) else []
+
+
+def field_keys(session: Session, filters: SubmissionFilter) -> set[str]:
+    """Every key of `fields` among the matching rows, found by the database in one pass."""
+    if session.get_bind().dialect.name == "postgresql":
+        keys = func.jsonb_object_keys(Submission.fields)
+        stmt = select(keys).where(*filters.conditions()).distinct()
+    else:
+        each = func.json_each(Submission.fields).table_valued("key").alias("field_key")
+        stmt = select(each.c.key).select_from(Submission).join(each, text("1 = 1"))
+        stmt = stmt.where(*filters.conditions()).distinct()
+    return {str(key) for key in session.scalars(stmt)}
+
+
+class SubmissionCsv:
+    """One export. Build it on a fresh session; `chunks()` yields the CSV text."""
+
+    def __init__(
+        self,
+        session: Session,
+        registry: Registry | None,
+        filters: SubmissionFilter,
+        *,
+        excel: bool = False,
+        batch_size: int = BATCH_SIZE,
+    ) -> None:
+        self.session = session
+        self.registry = registry
+        self.filters = filters
+        self.excel = excel
+        self.batch_size = batch_size
+        self.rows_written = 0
+        self._begin_snapshot()
+        self.fields = self._field_columns()
+
+    def _begin_snapshot(self) -> None:
+        if self.session.in_transaction():
+            raise RuntimeError("SubmissionCsv needs a session without an open transaction")
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            self.session.execute(text("SET TRANSACTION READ ONLY"))
+        # SQLite: the first read below starts the deferred transaction and pins the snapshot.
+
+    def _field_columns(self) -> list[str]:
+        flows = (
+            [self.filters.flow] if self.filters.flow else query.flows(self.session, self.filters)
+        )
+        ordered: dict[str, None] = {}
+        for flow in flows:
+            ordered.update(dict.fromkeys(schema_fields(self.registry, flow)))
+        seen = field_keys(self.session, self.filters)
+        ordered.update(dict.fromkeys(sorted(seen - ordered.keys())))
+        return list(ordered)
+
+    def header(self) -> list[str]:
+        fixed = set(FIXED_COLUMNS)
+        names = [f"field:{name}" if name in fixed else name for name in self.fields]
+        return [cell(name) for name in (*FIXED_COLUMNS, *names)]
+
+    def estimate(self) -> int:
+        """The number of rows this export will write (same snapshot, so exact)."""
+        return query.count(self.session, self.filters)
+
+    def chunks(self) -> Iterator[str]:
+        """The BOM (if asked), the header line, then one chunk of lines per batch."""
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+        writer.writerow(self.header())
+        yield (BOM if self.excel else "") + _take(buffer)
+        columns = (
+            Submission.submitted_at,
+            Submission.id,
+            Submission.flow,
+            Submission.wa_id,
+            Submission.contact_name,
+            Submission.source,
+            Submission.status,
+            Submission.fields,
+        )
+        names = self.fields
+        for rows in query.batches(self.session, self.filters, columns, size=self.batch_size):
+            writer.writerows(
+                [
+                    cell(ident),
+                    isoformat(at),
+                    cell(flow),
+                    cell(wa_id),
+                    cell(name),
+                    cell(source),
+                    cell(status),
+                    *[cell(values.get(key)) for key in names],
+                ]
+                for at, ident, flow, wa_id, name, source, status, values in rows
+            )
+            self.rows_written += len(rows)
+            yield _take(buffer)
+
+
+def _take(buffer: io.StringIO) -> str:
+    value = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate(0)
+    return value

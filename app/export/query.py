@@ -1,0 +1,121 @@
+"""Submission filters and keyset batches, shared by the JSON list and the CSV export.
+
+Rows are ordered by `(submitted_at, id)` (an index covers it) and a page continues strictly
+after the last key it saw, so no OFFSET scan grows with the page number and concurrent
+inserts never shift or repeat rows on later pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from app.models import Submission
+
+Status = Literal["valid", "invalid", "all"]
+
+
+@dataclass(frozen=True)
+class SubmissionFilter:
+    """The filters of `GET /submissions`, `submissions.csv` and `flowgate export`.
+
+    `since` is inclusive and `until` exclusive, so consecutive windows never overlap.
+    """
+
+    flow: str | None = None
+    wa_id: str | None = None
+    status: Status = "all"
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        where: list[ColumnElement[bool]] = []
+        if self.flow is not None:
+            where.append(Submission.flow == self.flow)
+        if self.wa_id is not None:
+            where.append(Submission.wa_id == self.wa_id)
+        if self.status != "all":
+            where.append(Submission.status == self.status)
+        if self.since is not None:
+            where.append(Submission.submitted_at >= self.since)
+        if self.until is not None:
+            where.append(Submission.submitted_at < self.until)
+        return where
+
+
+@dataclass(frozen=True)
+class Key:
+    """The position after which the next page starts."""
+
+    submitted_at: datetime
+    id: str
+
+
+def after(key: Key | None, *, descending: bool) -> list[ColumnElement[bool]]:
+    """The keyset condition "strictly after `key`" in the given order."""
+    if key is None:
+        return []
+    at, ident = Submission.submitted_at, Submission.id
+    if descending:
+        return [or_(at < key.submitted_at, and_(at == key.submitted_at, ident < key.id))]
+    return [or_(at > key.submitted_at, and_(at == key.submitted_at, ident > key.id))]
+
+
+def ordered(stmt: Select[Any], *, descending: bool) -> Select[Any]:
+    if descending:
+        return stmt.order_by(Submission.submitted_at.desc(), Submission.id.desc())
+    return stmt.order_by(Submission.submitted_at, Submission.id)
+
+
+def page(
+    session: Session,
+    filters: SubmissionFilter,
+    *,
+    start: Key | None,
+    limit: int,
+    descending: bool = True,
+) -> tuple[Sequence[Submission], Key | None]:
+    """One page of submissions and the key to continue from (None on the last page).
+
+    Reads `limit + 1` rows so the last page is known without a second query.
+    """
+    stmt = select(Submission).where(*filters.conditions(), *after(start, descending=descending))
+    rows = session.scalars(ordered(stmt, descending=descending).limit(limit + 1)).all()
+    if len(rows) <= limit:
+        return rows, None
+    last = rows[limit - 1]
+    return rows[:limit], Key(last.submitted_at, last.id)
+
+
+def count(session: Session, filters: SubmissionFilter) -> int:
+    """How many submissions match (the export's progress estimate)."""
+    stmt = select(func.count()).select_from(Submission).where(*filters.conditions())
+    return int(session.scalar(stmt) or 0)
+
+
+def flows(session: Session, filters: SubmissionFilter) -> list[str]:
+    """The distinct flows among the matching submissions, sorted."""
+    stmt = select(Submission.flow).where(*filters.conditions()).distinct()
+    return sorted(session.scalars(stmt))
+
+
+def batches(
+    session: Session, filters: SubmissionFilter, columns: Sequence[Any], *, size: int
+) -> Iterator[Sequence[Any]]:
+    """All matching rows of `columns` (which must start with submitted_at, id), oldest first,
+    `size` rows per query, each continuing after the previous batch's last key."""
+    start: Key | None = None
+    base = select(*columns).where(*filters.conditions())
+    while True:
+        stmt = ordered(base.where(*after(start, descending=False)), descending=False)
+        rows = session.execute(stmt.limit(size)).all()
+        if rows:
+            yield rows
+        if len(rows) < size:
+            return
+        start = Key(rows[-1][0], rows[-1][1])

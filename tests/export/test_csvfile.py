@@ -1,0 +1,139 @@
+"""The submissions CSV against a real database: columns, hostile values, batches, snapshot."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+
+from app.db import Database
+from app.export.cells import decode
+from app.export.csvfile import SubmissionCsv
+from app.export.query import SubmissionFilter
+from tests.export.factory import T0, add, add_series, submission
+
+FIXED = ["submission_id", "submitted_at", "flow", "wa_id", "contact_name", "source", "status"]
+LEAD_FIELDS = ["name", "phone", "email", "service", "preferred_date"]  # schemas/lead_capture.json
+
+
+def export(app: Flask, db: Database, filters: SubmissionFilter | None = None, **kw: Any) -> str:
+    registry = app.extensions["flowgate"].registry
+    with db.session() as session:
+        return "".join(
+            SubmissionCsv(session, registry, filters or SubmissionFilter(), **kw).chunks()
+        )
+
+
+def rows_of(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text, newline="")))
+
+
+def test_columns_follow_schema_order_then_unknown_fields_sorted(app: Flask, db: Database) -> None:
+    add(
+        db,
+        submission(fields={"zeta": "z", "email": "a@b.co", "alpha": 1, "name": "Ada"}),
+        submission(flow="appointment", fields={"other": True}, submitted_at=T0 + timedelta(1)),
+    )
+    text = export(app, db, SubmissionFilter(flow="lead_capture"))
+    header = next(csv.reader(io.StringIO(text)))
+    assert header == [*FIXED, *LEAD_FIELDS, "alpha", "zeta"]
+    row = rows_of(text)[0]
+    assert (row["name"], row["email"], row["phone"], row["alpha"]) == ("Ada", "a@b.co", "", "1")
+
+    # Across flows: the union, flows by name (appointment first), then unknown fields sorted.
+    registry = app.extensions["flowgate"].registry
+    appointment = list(registry.get("appointment").schema["properties"])
+    header = next(csv.reader(io.StringIO(export(app, db))))
+    expected = list(dict.fromkeys([*appointment, *LEAD_FIELDS]))
+    unknown = sorted({"zeta", "alpha", "other"} - set(expected))
+    assert header == [*FIXED, *expected, *unknown]
+
+
+def test_hostile_stored_values_read_back_exactly(app: Flask, db: Database) -> None:
+    hostile = ["=1+2", "+34 600", "-1", "@cmd", "\t=x", "\r=y", "\n=z", "'=q", 'a","b', "🙂"]
+    add(
+        db,
+        *(
+            submission(
+                contact_name=value,
+                wa_id=value,
+                fields={"name": value, "=evil key": value, "nested": {"v": value}},
+                submitted_at=T0 + timedelta(seconds=i),
+            )
+            for i, value in enumerate(hostile)
+        ),
+    )
+    text = export(app, db)
+    header = next(csv.reader(io.StringIO(text)))
+    assert "'=evil key" in header  # field names are cells too
+    rows = rows_of(text)
+    assert len(rows) == len(hostile)
+    for value, row in zip(hostile, rows, strict=True):
+        for column in ("contact_name", "wa_id", "name", "'=evil key"):
+            assert decode(row[column]) == value
+        assert decode(row["nested"], structured=True) == {"v": value}
+        assert all(cell[:1] not in "=+-@\t\r\n" or cell == "" for cell in row.values())
+
+
+def test_batches_walk_every_row_once_in_order_without_offset(app: Flask, db: Database) -> None:
+    stored = add_series(db, 7, step=timedelta(0)) + add_series(db, 5, step=timedelta(seconds=1))
+    statements: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        statements.append((statement.upper(), params))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        text = export(app, db, batch_size=3)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    ids = [row["submission_id"] for row in rows_of(text)]
+    expected = sorted(stored, key=lambda s: (s.submitted_at, s.id))
+    assert ids == [s.id for s in expected]
+    reads = [(sql, params) for sql, params in statements if "LIMIT" in sql]
+    assert len(reads) == 5  # 12 rows / 3 per batch, plus the short last batch
+    # SQLite's dialect always renders `OFFSET ?`; it must stay 0 (keyset, not offset paging).
+    assert all("OFFSET" not in sql or params[-1] == 0 for sql, params in reads)
+
+
+def test_export_reads_one_snapshot_while_leads_arrive(app: Flask, db: Database) -> None:
+    add_series(db, 5)
+    registry = app.extensions["flowgate"].registry
+    with db.session() as session:
+        job = SubmissionCsv(session, registry, SubmissionFilter(), batch_size=2)
+        chunks = job.chunks()
+        first = next(chunks) + next(chunks)
+        add_series(db, 3, fields={"late": "x"})  # committed by another session mid-export
+        text = first + "".join(chunks)
+        assert job.estimate() == 5
+    assert "late" not in next(csv.reader(io.StringIO(text)))
+    assert len(rows_of(text)) == 5
+    assert len(rows_of(export(app, db))) == 8
+
+
+def test_filters_and_excel_bom(app: Flask, db: Database) -> None:
+    add_series(db, 4)
+    add(db, submission(status="invalid", wa_id="49170", submitted_at=T0 + timedelta(hours=1)))
+    add(db, submission(flow="appointment", fields={}, submitted_at=T0 + timedelta(hours=2)))
+
+    def ids(**kw: Any) -> int:
+        return len(rows_of(export(app, db, SubmissionFilter(**kw))))
+
+    assert ids() == 6
+    assert ids(status="invalid") == 1
+    assert ids(status="valid") == 5
+    assert ids(wa_id="49170") == 1
+    assert ids(flow="appointment") == 1
+    assert ids(since=T0 + timedelta(minutes=2)) == 4
+    assert ids(until=T0 + timedelta(minutes=2)) == 2
+    assert ids(since=T0 + timedelta(hours=3)) == 0
+
+    plain, excel = export(app, db), export(app, db, excel=True)
+    assert excel == "\ufeff" + plain
+    assert plain.startswith('"submission_id"') and plain.endswith("\r\n")
+    first = rows_of(plain)[0]
+    assert first["submitted_at"] == "2026-03-01T12:00:00Z"
