@@ -90,15 +90,17 @@ def split_documents(data: Any) -> list[tuple[str, Any]]:
     return [("", data)]
 
 
-def validate_loaded(loaded: LoadedText) -> list[Finding]:
+def validate_loaded(loaded: LoadedText, *, containers: bool = True) -> list[Finding]:
+    """Located findings of a loaded text; `containers` lets a pywa-style container through."""
     if loaded.error is not None:
         return [loaded.error]
     findings: list[Finding] = []
-    for base, doc in split_documents(loaded.data):
+    parts = split_documents(loaded.data) if containers else [("", loaded.data)]
+    for base, doc in parts:
         findings.extend(validate_document(doc, base))
     return loaded.locate(findings)
 
 
-def validate_text(text: str, file: str | None = None) -> list[Finding]:
+def validate_text(text: str, file: str | None = None, *, containers: bool = True) -> list[Finding]:
     """Parse and validate Flow JSON text; findings carry file, line and column."""
-    return validate_loaded(load_text(text, file))
+    return validate_loaded(load_text(text, file), containers=containers)
