@@ -1,0 +1,180 @@
+"""What the endpoint needs to know about one Flow JSON document, computed once per document.
+
+Routing (entry screen, next screens, terminal screens), each screen's data model (with and
+without `__example__` values) and each screen's actions (which component event fires which
+action with which payload). The router, the answer checker and the client emulator all read
+flows through this one view, so server and emulated client agree on what a flow means.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+REFRESH_EVENTS = frozenset({"on-select-action", "on-unselect-action", "on-change-action"})
+EXAMPLE = "__example__"
+
+
+@dataclass(frozen=True)
+class ScreenAction:
+    """One action attached to a component: `event` is e.g. `on-click-action`."""
+
+    event: str
+    name: str
+    component: dict[str, Any]
+    payload: dict[str, Any]
+    next: dict[str, Any] | None
+
+    @property
+    def refreshes(self) -> bool:
+        """True for a component-change action (the user has not left the screen)."""
+        return self.event in REFRESH_EVENTS
+
+
+def _strip_examples(schema: Any) -> Any:
+    if isinstance(schema, dict):
+        return {k: _strip_examples(v) for k, v in schema.items() if k != EXAMPLE}
+    if isinstance(schema, list):
+        return [_strip_examples(v) for v in schema]
+    return schema
+
+
+def iter_components(children: Any) -> Iterator[dict[str, Any]]:
+    """Every component under `children`, depth first, including If/Switch branches."""
+    if not isinstance(children, list):
+        return
+    for comp in children:
+        if not isinstance(comp, dict):
+            continue
+        yield comp
+        yield from iter_components(comp.get("children"))
+        yield from iter_components(comp.get("then"))
+        yield from iter_components(comp.get("else"))
+        cases = comp.get("cases")
+        if isinstance(cases, dict):
+            for branch in cases.values():
+                yield from iter_components(branch)
+
+
+@dataclass
+class Screen:
+    id: str
+    document: dict[str, Any]
+    terminal: bool
+    data_model: dict[str, Any]  # property -> schema, without __example__
+    examples: dict[str, Any]
+    actions: list[ScreenAction] = field(default_factory=list)
+    validator: Draft202012Validator | None = None
+    prop_validators: dict[str, Draft202012Validator] = field(default_factory=dict)
+
+    def accepts(self, prop: str, value: Any) -> bool:
+        """True when `value` fits the declared schema of data property `prop`."""
+        validator = self.prop_validators.get(prop)
+        return validator is not None and validator.is_valid(value)
+
+    def components(self) -> Iterator[dict[str, Any]]:
+        layout = self.document.get("layout")
+        return iter_components(layout.get("children") if isinstance(layout, dict) else None)
+
+    def submit_actions(self, name: str | None = None) -> list[ScreenAction]:
+        return [a for a in self.actions if not a.refreshes and name in (None, a.name)]
+
+    def refresh_actions(self) -> list[ScreenAction]:
+        return [a for a in self.actions if a.refreshes and a.name == "data_exchange"]
+
+
+class FlowModel:
+    """Read-only view of a Flow JSON document (assumed statically valid by the registry)."""
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        self.document = document
+        self.data_api_version: str | None = document.get("data_api_version")
+        routing = document.get("routing_model")
+        self.routing: dict[str, list[str]] = (
+            {k: [s for s in v if isinstance(s, str)] for k, v in routing.items()}
+            if isinstance(routing, dict)
+            else {}
+        )
+        self.screens: dict[str, Screen] = {}
+        for raw in document.get("screens") or []:
+            if isinstance(raw, dict) and isinstance(raw.get("id"), str):
+                self.screens[raw["id"]] = self._screen(raw)
+
+    @staticmethod
+    def _screen(raw: dict[str, Any]) -> Screen:
+        model = raw.get("data") if isinstance(raw.get("data"), dict) else {}
+        props = {k: _strip_examples(v) for k, v in model.items() if isinstance(v, dict)}
+        examples = {k: copy.deepcopy(v[EXAMPLE]) for k, v in model.items() if EXAMPLE in v}
+        screen = Screen(
+            id=raw["id"],
+            document=raw,
+            terminal=bool(raw.get("terminal")),
+            data_model=props,
+            examples=examples,
+        )
+        screen.validator = Draft202012Validator(
+            {"type": "object", "properties": props, "required": sorted(props)}
+        )
+        screen.prop_validators = {k: Draft202012Validator(v) for k, v in props.items()}
+        for comp in screen.components():
+            for event, action in comp.items():
+                if event.endswith("-action") and isinstance(action, dict):
+                    payload = action.get("payload")
+                    screen.actions.append(
+                        ScreenAction(
+                            event=event,
+                            name=str(action.get("name")),
+                            component=comp,
+                            payload=payload if isinstance(payload, dict) else {},
+                            next=action.get("next")
+                            if isinstance(action.get("next"), dict)
+                            else None,
+                        )
+                    )
+        return screen
+
+    @property
+    def endpoint_powered(self) -> bool:
+        return bool(self.data_api_version) and bool(self.routing)
+
+    def screen(self, screen_id: str | None) -> Screen | None:
+        return self.screens.get(screen_id) if isinstance(screen_id, str) else None
+
+    @property
+    def entry_screen(self) -> str | None:
+        """The first screen no route leads to (Meta's rule), else the first screen."""
+        targets = {t for routes in self.routing.values() for t in routes}
+        for screen_id in self.screens:
+            if screen_id not in targets:
+                return screen_id
+        return next(iter(self.screens), None)
+
+    def next_screens(self, screen_id: str) -> list[str]:
+        return list(self.routing.get(screen_id, []))
+
+    def previous_screens(self, screen_id: str) -> list[str]:
+        return [s for s, routes in self.routing.items() if screen_id in routes]
+
+    def is_last(self, screen_id: str) -> bool:
+        """A screen whose data_exchange completes the flow: terminal, or no route onwards."""
+        screen = self.screens.get(screen_id)
+        return bool(screen and (screen.terminal or not self.routing.get(screen_id)))
+
+
+_cache: dict[int, tuple[dict[str, Any], FlowModel]] = {}
+
+
+def model_for(document: dict[str, Any]) -> FlowModel:
+    """The FlowModel of `document`, built once (the registry keeps documents alive)."""
+    hit = _cache.get(id(document))
+    if hit is not None and hit[0] is document:
+        return hit[1]
+    if len(_cache) > 256:
+        _cache.clear()
+    model = FlowModel(document)
+    _cache[id(document)] = (document, model)
+    return model

@@ -1,0 +1,209 @@
+"""The data endpoint from raw bytes to the HTTP reply, without Flask.
+
+The checks run in the order design.md fixes ("Contract details"): the shell has already
+answered 404 (unknown or unservable flow, `EndpointService.definition`) and 413 (body over
+FLOWGATE_MAX_ENDPOINT_BODY); here follow 432 (X-Hub-Signature-256 on the raw body), 400
+(envelope), 421 (anything that does not decrypt to a JSON object), the encrypted ping answer,
+acknowledged error notifications, then 427 for a missing or invalid flow token, and finally
+routing. Every 200 and 427 body is encrypted; nothing a client sends produces a 500.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from app.crypto.envelope import (
+    DecryptionError,
+    EnvelopeError,
+    ResponseCipher,
+    decrypt_request,
+    parse_envelope,
+)
+from app.crypto.jwt import SignatureError, verify_flow_token_signature
+from app.crypto.signatures import verify_hub_signature
+from app.crypto.tokens import TokenError, verify_token
+from app.endpoint import sessions
+from app.endpoint.checker import check_answer
+from app.endpoint.flowmodel import model_for
+from app.endpoint.handlers import FlowHandlers, handlers_for
+from app.endpoint.protocol import (
+    AnswerViolation,
+    FlowRequest,
+    ScreenError,
+    TokenRejected,
+    acknowledgement,
+    ping_answer,
+    token_error_body,
+)
+from app.endpoint.router import GENERIC_ERROR, Exchange, error_answer, route
+
+if TYPE_CHECKING:
+    from app.flowjson.registry import FlowDefinition
+    from app.runtime import Runtime
+
+log = logging.getLogger("flowgate.endpoint")
+
+CONTENT_TYPE = "text/plain"
+# A foreign token (not Flowgate's format) may be accepted by a flow that opts in; a token in
+# Flowgate's format that fails its MAC, expired, or names another flow never is.
+FOREIGN_REASONS = frozenset({"malformed", "missing"})
+VALID = "valid"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the shell sends: status, body (ciphertext or empty) and its content type."""
+
+    status: int
+    body: str = ""
+    content_type: str = CONTENT_TYPE
+
+
+class EndpointService:
+    """One per process; holds nothing per request (keys and flows live in the Runtime)."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    @property
+    def max_body(self) -> int:
+        return self.runtime.config.max_endpoint_body
+
+    def definition(self, flow: str) -> FlowDefinition | None:
+        """The flow when it exists, is valid and has an endpoint; else None (404)."""
+        registry = self.runtime.registry
+        if registry is None:
+            return None
+        try:
+            definition = registry.get(flow)
+        except (KeyError, ValueError):
+            return None
+        if definition is None or not registry.servable(flow):
+            return None
+        if not model_for(definition.document).endpoint_powered:
+            return None
+        return definition
+
+    def handle(self, definition: FlowDefinition, body: bytes, signature: str | None) -> Reply:
+        """Verify, decrypt, dispatch and encrypt one request (see the module docstring)."""
+        config = self.runtime.config
+        if not verify_hub_signature(config.app_secrets, body, signature):
+            log.warning("flow %s: rejected request: bad X-Hub-Signature-256 (432)", definition.name)
+            return Reply(432)
+        try:
+            envelope = parse_envelope(body)
+        except EnvelopeError as exc:
+            log.warning("flow %s: rejected request: %s (400)", definition.name, exc)
+            return Reply(400)
+        try:
+            payload, cipher = decrypt_request(envelope, self.runtime.private_keys)
+        except DecryptionError as exc:
+            log.warning("flow %s: cannot decrypt: %s (421)", definition.name, exc.reason)
+            return Reply(421)
+        request = FlowRequest.from_payload(payload)
+        if request.is_ping:
+            return Reply(200, cipher.encrypt(ping_answer()))
+        handlers = handlers_for(definition)
+        if request.is_error_notification:
+            self._acknowledge(definition.name, request)
+            return Reply(200, cipher.encrypt(acknowledgement()))
+        try:
+            wa_id, foreign = self._check_token(definition.name, handlers, request)
+        except TokenRejected as exc:
+            return Reply(427, cipher.encrypt(token_error_body(exc.message)))
+        exchange = Exchange(
+            flow=definition.name,
+            model=model_for(definition.document),
+            handlers=handlers,
+            schema=getattr(definition, "schema", None),
+            request=request,
+            wa_id=wa_id,
+            foreign=foreign,
+            registry=self.runtime.registry,
+        )
+        try:
+            answer = self._route(exchange)
+        except TokenRejected as exc:
+            return Reply(427, cipher.encrypt(token_error_body(exc.message)))
+        return Reply(200, self._checked(exchange, answer, cipher))
+
+    def _check_token(
+        self, flow: str, handlers: FlowHandlers, request: FlowRequest
+    ) -> tuple[str | None, bool]:
+        """(wa_id, foreign) of a usable token, else TokenRejected (427)."""
+        config = self.runtime.config
+        token = request.flow_token
+        try:
+            claims = verify_token(config.token_secret or "", token or "", flow=flow)
+            wa_id, foreign = claims.wa_id, False
+        except TokenError as exc:
+            if not (handlers.accept_foreign_tokens and exc.reason in FOREIGN_REASONS):
+                log.info("flow %s: flow token rejected (%s), 427", flow, exc.reason)
+                raise TokenRejected(handlers.token_error_message) from None
+            wa_id, foreign = None, True
+        if request.flow_token_signature is not None:
+            try:
+                verify_flow_token_signature(
+                    request.flow_token_signature, token or "", config.app_secrets
+                )
+            except SignatureError as exc:
+                log.info("flow %s: %s, 427", flow, exc)
+                raise TokenRejected(handlers.token_error_message) from None
+        return wa_id, foreign
+
+    def _acknowledge(self, flow: str, request: FlowRequest) -> None:
+        """Log the client's error report and record it on the session; never refuse it."""
+        try:
+            verify_token(
+                self.runtime.config.token_secret or "", request.flow_token or "", flow=flow
+            )
+            token_state = VALID
+        except TokenError as exc:
+            token_state = exc.reason
+        report = request.error_report()
+        log.warning(
+            "flow %s: client reported %s on screen %s (token %s): %s",
+            flow,
+            report.get("error") or report.get("error_key"),
+            request.screen,
+            token_state,
+            report.get("error_message"),
+        )
+        if token_state != VALID:
+            return
+        try:
+            with self.runtime.db.transaction() as db:
+                sessions.record_client_error(db, flow, request.flow_token, report)
+        except Exception:
+            log.exception("flow %s: could not record the client's error report", flow)
+
+    def _route(self, ex: Exchange) -> dict[str, Any]:
+        """Route in one transaction; failures roll back and become an on-screen error."""
+        try:
+            with self.runtime.db.transaction() as db:
+                try:
+                    with db.begin_nested():
+                        return route(db, ex)
+                except ScreenError as exc:
+                    if exc.fields:
+                        log.info("flow %s: invalid fields %s", ex.flow, sorted(exc.fields))
+                    return error_answer(ex, exc.message)
+        except (TokenRejected, AnswerViolation):
+            raise
+        except Exception:
+            log.exception("flow %s: %s failed on %s", ex.flow, ex.handler, ex.request.action)
+            return error_answer(ex, GENERIC_ERROR)
+
+    def _checked(self, ex: Exchange, answer: dict[str, Any], cipher: ResponseCipher) -> str:
+        """Encrypt `answer` once it passes the client's checks (loud in tests)."""
+        problems = check_answer(ex.model, ex.request.action, ex.from_screen, answer)
+        if problems:
+            log.error(
+                "flow %s: answer from %s violates the Flow JSON: %s", ex.flow, ex.handler, problems
+            )
+            if self.runtime.config.testing:
+                raise AnswerViolation(f"{ex.handler}: {'; '.join(problems)}")
+            answer = error_answer(ex, GENERIC_ERROR)
+        return cipher.encrypt(answer)
