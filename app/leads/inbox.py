@@ -1,0 +1,170 @@
+"""The inbox of raw Meta notifications: store first, then process, never lose one.
+
+`receive` commits the exact signed bytes (InboundNotification, status `pending`) before it
+reads them, then processes them in a second transaction that also marks the row
+`processed`. If processing fails, that transaction rolls back and the row is marked
+`failed` with the reason, for `flowgate inbox reprocess`; if even that cannot be written,
+the row stays `pending` and reprocess picks it up once it is stale. A body that is not a
+readable notification is kept as `invalid` (answered 400).
+
+Statuses: `pending` → `processed` | `failed` | `invalid`. A processed row may carry notes in
+`error` (items that were skipped and why) so it can be inspected.
+
+Meta delivers at least once: a body already stored (same SHA-256) is not stored again, and
+if it was processed nothing happens; a failed or pending one is processed again. Processing
+itself is idempotent item by item (dedup keys, unique statuses, content-derived alert ids,
+forward-only contact times), so concurrent duplicates cannot double anything either.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from app.clock import now
+from app.db import Database
+from app.ids import new_id
+from app.leads.notifications.process import process_notification
+from app.leads.notifications.reader import (
+    MalformedNotification,
+    ProcessingContext,
+    parse_envelope,
+)
+from app.models import InboundNotification
+
+log = logging.getLogger("flowgate.meta")
+
+PROCESSED, FAILED, INVALID, PENDING = "processed", "failed", "invalid", "pending"
+STALE_PENDING = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Inbox:
+    """The inbox over one database, with what processing needs."""
+
+    db: Database
+    registry: Any  # app.flowjson.registry.FlowRegistry
+    token_secret: str | None
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """The outcome for one notification: its row, its status now, and why if not processed."""
+
+    notification_id: str
+    status: str
+    duplicate: bool = False
+    problem: str | None = None
+
+
+def receive(inbox: Inbox, body: bytes) -> Receipt:
+    """Store `body` (already signature-checked) durably, then process it."""
+    digest = hashlib.sha256(body).hexdigest()
+    with inbox.db.transaction() as session:
+        row = session.scalars(
+            select(InboundNotification)
+            .where(InboundNotification.body_sha256 == digest)
+            .order_by(InboundNotification.received_at)
+            .limit(1)
+        ).first()
+        if row is not None and row.status in (PROCESSED, INVALID):
+            return Receipt(row.id, row.status, duplicate=True, problem=row.error)
+        duplicate = row is not None
+        if row is None:
+            row = InboundNotification(id=new_id(), body=body, body_sha256=digest, status=PENDING)
+            session.add(row)
+        notification_id = row.id
+    return process_stored(inbox, notification_id, body, digest, duplicate=duplicate)
+
+
+def process_stored(
+    inbox: Inbox, notification_id: str, body: bytes, digest: str, *, duplicate: bool = False
+) -> Receipt:
+    """Process a stored notification and record the outcome on its row."""
+    try:
+        payload = parse_envelope(body)
+    except MalformedNotification as exc:
+        _mark(inbox, notification_id, INVALID, str(exc))
+        log.warning("Meta notification %s is not readable: %s", notification_id, exc)
+        return Receipt(notification_id, INVALID, duplicate, str(exc))
+    ctx = ProcessingContext(inbox.registry, inbox.token_secret, notification_id, digest)
+    for attempt in (1, 2):
+        try:
+            with inbox.db.transaction() as session:
+                report = process_notification(session, ctx, payload)
+                session.execute(_outcome(notification_id, PROCESSED, report.summary()))
+            return Receipt(notification_id, PROCESSED, duplicate)
+        except IntegrityError:
+            # A concurrent delivery of the same items won the race; the retry sees its rows.
+            if attempt == 2:
+                return _failed(inbox, notification_id, "database conflict", duplicate)
+        except SQLAlchemyError as exc:
+            # Never log the statement: its parameters may hold flow tokens.
+            return _failed(
+                inbox, notification_id, f"database error {type(exc).__name__}", duplicate
+            )
+        except Exception as exc:
+            log.exception("processing Meta notification %s failed", notification_id)
+            return _failed(inbox, notification_id, f"{type(exc).__name__}: {exc}"[:500], duplicate)
+    raise AssertionError("unreachable")
+
+
+def reprocess(inbox: Inbox, ids: Sequence[str] = (), *, limit: int | None = None) -> list[Receipt]:
+    """Process again the given rows, or every `failed` row and every stale `pending` one.
+
+    Any row can be named by id, a processed one included (processing is idempotent; useful
+    after a flow was added for replies that matched none).
+    """
+    with inbox.db.session() as session:
+        query = select(
+            InboundNotification.id, InboundNotification.body, InboundNotification.body_sha256
+        ).order_by(InboundNotification.received_at, InboundNotification.id)
+        if ids:
+            query = query.where(InboundNotification.id.in_(list(ids)))
+        else:
+            stale = now() - STALE_PENDING
+            query = query.where(
+                or_(
+                    InboundNotification.status == FAILED,
+                    (InboundNotification.status == PENDING)
+                    & (InboundNotification.received_at < stale),
+                )
+            )
+        if limit is not None:
+            query = query.limit(limit)
+        rows = session.execute(query).all()
+    return [process_stored(inbox, row.id, row.body, row.body_sha256) for row in rows]
+
+
+def _outcome(notification_id: str, status: str, error: str | None) -> Any:
+    return (
+        update(InboundNotification)
+        .where(InboundNotification.id == notification_id)
+        .values(
+            status=status,
+            error=error,
+            attempts=InboundNotification.attempts + 1,
+            processed_at=now() if status == PROCESSED else None,
+        )
+    )
+
+
+def _mark(inbox: Inbox, notification_id: str, status: str, error: str | None) -> None:
+    try:
+        with inbox.db.transaction() as session:
+            session.execute(_outcome(notification_id, status, error))
+    except SQLAlchemyError as exc:  # the row stays pending; reprocess finds it when stale
+        log.error("cannot mark notification %s %s: %s", notification_id, status, type(exc).__name__)
+
+
+def _failed(inbox: Inbox, notification_id: str, reason: str, duplicate: bool) -> Receipt:
+    log.error("Meta notification %s kept for reprocessing: %s", notification_id, reason)
+    _mark(inbox, notification_id, FAILED, reason)
+    return Receipt(notification_id, FAILED, duplicate, reason)

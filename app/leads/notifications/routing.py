@@ -1,0 +1,99 @@
+"""Which flow an nfm_reply completes. The reply carries no flow id (docs/protocol.md §9.1).
+
+Tried in order, first match wins:
+1. our signed flow token in `response_json` (issue 3's `verify_token`): the token names the
+   flow and the wa_id it was issued for; a reply from another wa_id is stored invalid;
+2. our own `submission_id` param (the endpoint's SUCCESS params carry it) naming a stored
+   submission: the reply belongs to that submission (its flow and token);
+3. `context.id`, the wamid of the Flow message we sent (OutboundMessage), which also gives
+   the token when the reply lacks one (the iOS case);
+4. a foreign token (one we did not sign) that an earlier endpoint submission of some flow
+   used (flows with `accept_foreign_tokens`);
+5. the one flow whose handlers set `webhook_default`.
+An expired token of ours fails step 1 (verify_token refuses it) and falls through to the
+others: the lead is still real, only our endpoint stops accepting the token.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.leads.intake import token_key
+from app.leads.notifications.reader import ProcessingContext, text
+from app.leads.validation import error
+from app.models import OutboundMessage, Submission
+
+WRONG_CONTACT = error(
+    None,
+    "token_wa_id_mismatch",
+    "The flow token was issued for another WhatsApp user than the one who submitted.",
+)
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where an nfm_reply goes: its flow (None: nowhere), its token, and why."""
+
+    flow: str | None
+    token: str | None
+    via: str
+    errors: tuple[dict[str, Any], ...] = ()
+
+
+def find_flow(
+    session: Session,
+    ctx: ProcessingContext,
+    response: dict[str, Any],
+    wa_id: str | None,
+    context_id: str | None,
+) -> Route:
+    """The route of one nfm_reply (see the module docstring for the order)."""
+    token = text(response.get("flow_token"))
+    if token is not None and ctx.token_secret:
+        claims = _verified(ctx.token_secret, token)
+        if claims is not None:
+            mismatch = wa_id is not None and claims.wa_id != wa_id
+            return Route(claims.flow, token, "token", (WRONG_CONTACT,) if mismatch else ())
+    submission_id = text(response.get("submission_id"), 36)
+    if submission_id is not None:
+        earlier = session.get(Submission, submission_id)
+        if earlier is not None and earlier.source == "endpoint":
+            mismatch = wa_id is not None and earlier.wa_id not in (None, wa_id)
+            errors = (WRONG_CONTACT,) if mismatch else ()
+            return Route(earlier.flow, earlier.flow_token or token, "submission_id", errors)
+    if context_id is not None:
+        sent = session.get(OutboundMessage, context_id)
+        if sent is not None and sent.flow:
+            return Route(sent.flow, token or sent.flow_token, "context")
+    flows = [d for d in (ctx.registry.all() if ctx.registry is not None else [])]
+    if token is not None and flows:
+        keys = [token_key(d.name, token) for d in flows]
+        earlier = session.scalars(select(Submission).where(Submission.dedup_key.in_(keys))).first()
+        if earlier is not None:
+            return Route(earlier.flow, token, "foreign_token")
+    defaults = [d.name for d in flows if _is_default(d)]
+    if len(defaults) == 1:
+        return Route(defaults[0], token, "default")
+    return Route(None, token, "several_defaults" if defaults else "none")
+
+
+def _verified(secret: str, token: str) -> Any:
+    from app.crypto.tokens import TokenError, verify_token
+
+    try:
+        return verify_token(secret, token)
+    except TokenError:
+        return None
+
+
+def _is_default(definition: Any) -> bool:
+    from app.endpoint.handlers import handlers_for
+
+    try:
+        return bool(handlers_for(definition).webhook_default)
+    except Exception:  # a broken flow module must not stop other leads
+        return False

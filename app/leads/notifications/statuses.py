@@ -1,0 +1,81 @@
+"""Statuses of messages we sent: recorded once each; 131047 closes the contact's window.
+
+Meta delivers statuses at least once and out of order (docs/protocol.md §9.4), so a
+(message id, status) pair is stored once. A `failed` status carrying error 131047
+("Re-engagement message", §10.2) means Meta refused a message because the 24-hour window was
+closed; the contact's window is then reported closed until a newer inbound message arrives.
+A status is about our outbound message: it never extends the window.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.leads.contacts import record_re_engagement_error, valid_wa_id
+from app.leads.notifications.reader import (
+    ProcessingContext,
+    Report,
+    items,
+    obj,
+    text,
+    unix_time,
+)
+from app.leads.sanitize import strip_nul
+from app.models import MessageStatus
+
+RE_ENGAGEMENT_CODE = 131047
+
+
+def record_status(
+    session: Session, ctx: ProcessingContext, raw: Any, where: str, report: Report
+) -> None:
+    """Store one `statuses[]` item (once) and apply a 131047 to its recipient."""
+    status = obj(raw)
+    if status is None:
+        report.note(where, "status is not an object")
+        return
+    message_id = text(status.get("id"), 128)
+    state = text(status.get("status"), 32)
+    at = unix_time(status.get("timestamp"))
+    if message_id is None or state is None or at is None:
+        report.note(where, "status without a usable id, status or timestamp")
+        return
+    recipient = valid_wa_id(strip_nul(status.get("recipient_id")))
+    errors = [e for e in (obj(x) for x in items(status.get("errors"))) if e is not None]
+    first = errors[0] if errors else {}
+    code = _code(first.get("code"))
+    exists = session.scalar(
+        select(MessageStatus.id).where(
+            MessageStatus.message_id == message_id, MessageStatus.status == state
+        )
+    )
+    if exists is None:
+        session.add(
+            MessageStatus(
+                message_id=message_id,
+                recipient_id=recipient,
+                status=state,
+                error_code=code,
+                error_title=text(first.get("title"), 2000),
+                occurred_at=at,
+                payload=strip_nul(status),
+                notification_id=ctx.notification_id,
+            )
+        )
+        report.statuses += 1
+    refused = any(_code(e.get("code")) == RE_ENGAGEMENT_CODE for e in errors)
+    if state == "failed" and refused and recipient is not None:
+        record_re_engagement_error(session, recipient, at=at)
+
+
+def _code(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None

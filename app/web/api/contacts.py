@@ -1,0 +1,31 @@
+"""`/api/v1/contacts/<wa_id>/window`: may the business message this contact freely now?"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.api.schemas.contacts import ContactWindowSchema
+from app.clock import now
+from app.leads.window import window_state
+from app.models import Contact
+from app.web import db_session
+from app.web.api import route
+
+
+@route(
+    "/contacts/<wa_id>/window",
+    summary="The 24-hour customer service window of a contact (any wa_id, known or not)",
+    tag="contacts",
+    response=ContactWindowSchema,
+    errors=(),
+)
+def contact_window(wa_id: str) -> dict[str, Any]:
+    contact = db_session().get(Contact, wa_id) if len(wa_id) <= 32 else None
+    state = window_state(contact, now())
+    return {
+        "wa_id": wa_id,
+        "window_open": state.open,
+        "last_inbound_at": state.last_inbound_at,
+        "expires_at": state.expires_at,
+        "closed_reason": state.closed_reason,
+    }
