@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask.cli import FlaskGroup
 
 from app import create_app
-from app.cli import export, flows, instance, keys, schemas
+from app.cli import export, flows, inbox, instance, keys, schemas
 
 
 def _create_app() -> object:
@@ -28,6 +28,7 @@ cli.add_command(keys.keys_group)
 cli.add_command(export.export_command)
 cli.add_command(flows.flows_group)
 cli.add_command(schemas.schemas_group)
+cli.add_command(inbox.inbox_group)
 
 
 def main() -> None:

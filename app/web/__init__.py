@@ -35,10 +35,11 @@ def _close_session(_exc: BaseException | None) -> None:
 
 def register_web(app: Flask) -> None:
     """Attach every blueprint and the JSON error handlers to `app`."""
-    from app.web import api, endpoint, errors, health
+    from app.web import api, endpoint, errors, health, meta
 
     errors.register(app)
     app.teardown_appcontext(_close_session)
     app.register_blueprint(health.bp)
     app.register_blueprint(endpoint.bp)
+    app.register_blueprint(meta.bp)
     api.register(app)
