@@ -100,7 +100,7 @@ def record_submission(
     if keys:
         existing = session.scalars(select(Submission).where(Submission.dedup_key.in_(keys))).first()
         if existing is not None:
-            _add_late_errors(existing, extra)
+            add_late_errors(existing, extra)
             return existing, False
 
     submission_id = new_id()
@@ -170,7 +170,8 @@ def _definition(registry: FlowRegistry, flow: str) -> FlowDefinition | None:
         return None
 
 
-def _add_late_errors(submission: Submission, extra: list[dict[str, Any]]) -> None:
+def add_late_errors(submission: Submission, extra: list[dict[str, Any]]) -> None:
+    """Mark a stored lead invalid with errors learned after it was stored (once each)."""
     new = [e for e in extra if e not in (submission.errors or [])]
     if not new:
         return

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.leads.contacts import record_inbound, valid_wa_id
-from app.leads.intake import Intake, record_submission
+from app.leads.intake import Intake, add_late_errors, record_submission
 from app.leads.notifications.reader import (
     ProcessingContext,
     Report,
@@ -135,6 +135,10 @@ def _process_nfm_reply(
         report.note(where, f"nfm_reply {message_id} matched no flow ({route.via})")
         return
     extra = list(route.errors)
+    if route.existing is not None:
+        add_late_errors(route.existing, extra)
+        report.duplicates += 1
+        return
     if problem is not None:
         report.note(where, problem)
         extra.append(error(None, "malformed_response_json", problem.capitalize() + "."))

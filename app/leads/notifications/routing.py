@@ -4,11 +4,12 @@ Tried in order, first match wins:
 1. our signed flow token in `response_json` (issue 3's `verify_token`): the token names the
    flow and the wa_id it was issued for; a reply from another wa_id is stored invalid;
 2. our own `submission_id` param (the endpoint's SUCCESS params carry it) naming a stored
-   submission: the reply belongs to that submission (its flow and token);
+   endpoint submission with the same token (or none): the reply is that submission, also
+   when the endpoint ran on a foreign token and deduplicated the run by its own id;
 3. `context.id`, the wamid of the Flow message we sent (OutboundMessage), which also gives
    the token when the reply lacks one (the iOS case);
-4. a foreign token (one we did not sign) that an earlier endpoint submission of some flow
-   used (flows with `accept_foreign_tokens`);
+4. a token we cannot verify (signed with a previous FLOWGATE_TOKEN_SECRET, or foreign) that
+   an earlier endpoint submission of some flow is keyed by;
 5. the one flow whose handlers set `webhook_default`.
 An expired token of ours fails step 1 (verify_token refuses it) and falls through to the
 others: the lead is still real, only our endpoint stops accepting the token.
@@ -36,12 +37,16 @@ WRONG_CONTACT = error(
 
 @dataclass(frozen=True)
 class Route:
-    """Where an nfm_reply goes: its flow (None: nowhere), its token, and why."""
+    """Where an nfm_reply goes: its flow (None: nowhere), its token, and why.
+
+    `existing` is the endpoint submission the reply belongs to, when the route found it.
+    """
 
     flow: str | None
     token: str | None
     via: str
     errors: tuple[dict[str, Any], ...] = ()
+    existing: Submission | None = None
 
 
 def find_flow(
@@ -61,10 +66,15 @@ def find_flow(
     submission_id = text(response.get("submission_id"), 36)
     if submission_id is not None:
         earlier = session.get(Submission, submission_id)
-        if earlier is not None and earlier.source == "endpoint":
+        if (
+            earlier is not None
+            and earlier.source == "endpoint"
+            and earlier.flow_token in (None, token)
+        ):
             mismatch = wa_id is not None and earlier.wa_id not in (None, wa_id)
             errors = (WRONG_CONTACT,) if mismatch else ()
-            return Route(earlier.flow, earlier.flow_token or token, "submission_id", errors)
+            flow, known = earlier.flow, earlier.flow_token or token
+            return Route(flow, known, "submission_id", errors, existing=earlier)
     if context_id is not None:
         sent = session.get(OutboundMessage, context_id)
         if sent is not None and sent.flow:
