@@ -42,7 +42,22 @@ def build_openapi(operations: list[Operation], version: str) -> dict[str, Any]:
         paths.setdefault(path, {})[op.method.lower()] = _operation(op)
     for path, ops in paths.items():
         spec.path(path=path, operations=ops)
-    return spec.to_dict()
+    return _plain_parameters(spec.to_dict())
+
+
+def _plain_parameters(document: dict[str, Any]) -> dict[str, Any]:
+    """Query and path parameters cannot carry JSON null: a marshmallow field with
+    `load_default=None` means "optional", so drop the `null` type and the null default."""
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                schema = parameter.get("schema", {})
+                if isinstance(schema.get("type"), list):
+                    kinds = [kind for kind in schema["type"] if kind != "null"]
+                    schema["type"] = kinds[0] if len(kinds) == 1 else kinds
+                if "default" in schema and schema["default"] is None:
+                    del schema["default"]
+    return document
 
 
 def _operation(op: Operation) -> dict[str, Any]:

@@ -45,7 +45,7 @@ def export_command(output: str | None, excel: bool, **options: Any) -> None:
         csv_on_terminal = output is None and sys.stdout.isatty()
         bar = sys.stderr if sys.stderr.isatty() and not csv_on_terminal else None
         if output is None:
-            write_export(export, click.get_binary_stream("stdout"), progress=bar)
+            write_export(export, sys.stdout.buffer, progress=bar)
         else:
             with open(output, "wb") as out:
                 write_export(export, out, progress=bar)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import RAISE, Schema, fields, validate
 
 from app.clock import isoformat
 
@@ -47,10 +47,14 @@ class ErrorSchema(Schema):
 
 
 class QuerySchema(Schema):
-    """Base of query-string schemas: unknown parameters are ignored, not refused."""
+    """Base of query-string schemas: an unknown parameter is a 400 naming it.
+
+    Refused rather than ignored so a typo (`?stauts=valid`) cannot silently widen a list or
+    an export to every row (issue 7; the OpenAPI document lists every accepted parameter).
+    """
 
     class Meta:
-        unknown = EXCLUDE
+        unknown = RAISE
 
 
 class PageQuerySchema(QuerySchema):

@@ -67,12 +67,15 @@ def route(
         @wraps(view)
         def handle(**path: Any) -> Any:
             kwargs = dict(path)
+            _refuse_nul(path)
+            _refuse_nul(request.args.to_dict())
             if query is not None:
                 kwargs["query"] = _load(query(), request.args.to_dict(), "query")
             if body is not None:
                 payload = request.get_json(silent=True)
                 if not isinstance(payload, dict):
                     raise InvalidRequest("the request body must be a JSON object")
+                _refuse_nul(payload)
                 kwargs["body"] = _load(body(), payload, "body")
             result = view(**kwargs)
             if isinstance(result, Response) or response is None:
@@ -85,6 +88,30 @@ def route(
         return view
 
     return decorator
+
+
+def _refuse_nul(data: dict[str, Any]) -> None:
+    """A NUL character anywhere in a parameter or body is a 400 naming it.
+
+    Stored text never holds NUL (intake strips it; PostgreSQL cannot store or compare it), so
+    such input can match nothing and would only turn into a database error, i.e. a 500.
+    """
+    bad = sorted(
+        str(name) for name, value in data.items() if "\x00" in str(name) or _has_nul(value)
+    )
+    if bad:
+        message = "NUL characters are not allowed."
+        raise InvalidRequest(message, details={name: [message] for name in bad})
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any("\x00" in str(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
 
 
 def _load(schema: Schema, data: dict[str, Any], where: str) -> Any:

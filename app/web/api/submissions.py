@@ -83,7 +83,7 @@ def _key(cursor: str) -> Key:
     raw = decode_cursor(cursor, ("t", "id"))
     try:
         at = datetime.fromisoformat(str(raw["t"]))
-        if at.tzinfo is None or not isinstance(raw["id"], str):
+        if at.tzinfo is None or not isinstance(raw["id"], str) or "\x00" in raw["id"]:
             raise ValueError
     except (ValueError, OverflowError):
         raise InvalidRequest(
