@@ -109,7 +109,7 @@ class Context:
                     self.screens.append(screen)
         self.by_id: dict[str, Screen] = {}
         for screen in self.screens:
-            if screen.id is not None:
+            if screen.id:
                 self.by_id.setdefault(screen.id, screen)
 
     def since(self, version: Version) -> bool:

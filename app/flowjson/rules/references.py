@@ -8,6 +8,7 @@ from typing import Any
 from app.flowjson import spec
 from app.flowjson.context import Component, Context, Screen
 from app.flowjson.findings import join
+from app.flowjson.rules.datamodel import DATA_TYPES
 from app.flowjson.types import data_type
 from app.flowjson.values import is_ref, refs
 
@@ -150,7 +151,7 @@ def _check_fit(ctx: Context, screen: Screen, comp: Component) -> None:
         path = value[7:-1].split(".")
         declared = data_type(screen, path)
         fits = _FITS.get(prop.kind)
-        if declared is None or fits is None:
+        if declared not in DATA_TYPES or fits is None:
             continue
         if declared not in fits:
             ctx.error(
