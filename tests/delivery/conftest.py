@@ -103,3 +103,7 @@ def receiver() -> Iterator[Callable[..., Receiver]]:
     yield start
     for r in started:
         r.close()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "slow: starts worker processes (a few seconds each)")
