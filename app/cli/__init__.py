@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask.cli import FlaskGroup
 
 from app import create_app
-from app.cli import export, flows, inbox, instance, keys, schemas
+from app.cli import export, flows, inbox, instance, keys, schemas, simulate, tokens
 from app.cli import webhooks as webhooks_cli
 from app.cli import worker as worker_cli
 
@@ -31,6 +31,8 @@ cli.add_command(export.export_command)
 cli.add_command(flows.flows_group)
 cli.add_command(schemas.schemas_group)
 cli.add_command(inbox.inbox_group)
+cli.add_command(tokens.tokens_group)
+cli.add_command(simulate.simulate_command)
 cli.add_command(webhooks_cli.webhooks_group)
 cli.add_command(worker_cli.worker_command)
 
