@@ -192,7 +192,19 @@ def _derived(ctx: Context) -> None:
                 f"{screen.id}. Reduce navigate actions for the screen.",
             )
     _connectivity(ctx, graph, ctx.ptr("screens"), derived=True)
+    # "Read more" screens opened from an OptIn or EmbeddedLink are meant to be left with BACK.
+    read_more = {
+        t
+        for s in ctx.screens
+        for a in s.actions
+        if a.name == "navigate"
+        and a.component.type in ("OptIn", "EmbeddedLink")
+        and isinstance(a.node.get("next"), dict)
+        and isinstance(t := a.node["next"].get("name"), str)
+    }
     for screen in ctx.screens:
+        if screen.id in read_more:
+            continue
         if screen.id and not screen.terminal and not graph.get(screen.id):
             # "All routes must end at the terminal screen" is UNCONFIRMED as a static check.
             ctx.warn(
