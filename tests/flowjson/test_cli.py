@@ -42,12 +42,12 @@ def test_errors_print_compiler_style_lines_and_exit_1(dirs: tuple[Path, Path]) -
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
     assert (
-        f"{bad}:4:6: ERROR PATTERN_MISMATCH Screen id 'A1' should only consist of alphabets and underscores. (at /screens/0/id)"
-        in lines
+        f"{bad}:4:6: ERROR PATTERN_MISMATCH Screen id 'A1' should only consist of alphabets "
+        "and underscores. (at /screens/0/id)" in lines
     )
     assert (
-        f"{bad}:4:5: ERROR MISSING_REQUIRED_PROPERTY The screen property 'layout' is required. (at /screens/0)"
-        in lines
+        f"{bad}:4:5: ERROR MISSING_REQUIRED_PROPERTY The screen property 'layout' is "
+        "required. (at /screens/0)" in lines
     )
 
 
