@@ -58,6 +58,7 @@ class Screen:
     node: dict[str, Any]
     components: list[Component] = field(default_factory=list)
     actions: list[Action] = field(default_factory=list)
+    _inputs: dict[str, Component] | None = field(default=None, repr=False)
 
     @property
     def id(self) -> str | None:
@@ -80,14 +81,15 @@ class Screen:
         return children if isinstance(children, list) else []
 
     def inputs(self) -> dict[str, Component]:
-        """Input components by name (first wins), for `${form.x}` look-ups."""
-        from app.flowjson.spec import INPUTS
+        """Input components by name (first wins), for `${form.x}` look-ups; built once."""
+        if self._inputs is None:
+            from app.flowjson.spec import INPUTS
 
-        out: dict[str, Component] = {}
-        for comp in self.components:
-            if comp.type in INPUTS and comp.name is not None:
-                out.setdefault(comp.name, comp)
-        return out
+            self._inputs = {}
+            for comp in self.components:
+                if comp.type in INPUTS and comp.name is not None:
+                    self._inputs.setdefault(comp.name, comp)
+        return self._inputs
 
 
 class Context:
