@@ -1317,3 +1317,128 @@ case(
     ),
     expect=[("INVALID_ROUTING_MODEL", E, "/screens")],
 )
+
+# ---- more: per-flow limits, item rules, formats -------------------------------------------------
+CAROUSEL = {"type": "ImageCarousel", "images": [{"src": "AAAA", "alt-text": "x"}]}
+case(
+    "carousels-over-three-per-flow",
+    basic,
+    add(C0, CAROUSEL, CAROUSEL),
+    add(C1, CAROUSEL, CAROUSEL),
+    expect=[("MAX_IMAGE_CAROUSEL", E, f"{C1}/3")],
+)
+case(
+    "carousels-over-two-per-screen",
+    basic,
+    add(C0, CAROUSEL, CAROUSEL, CAROUSEL),
+    expect=[("MAX_IMAGE_CAROUSEL", E, f"{C0}/4")],
+)
+case(
+    "data-channel-uri-not-a-uri",
+    old,
+    version("2.1"),
+    put("/data_channel_uri", "endpoint"),
+    expect=[FROZEN, ("INVALID_PROPERTY_VALUE_FORMAT", E, "/data_channel_uri")],
+)
+case(
+    "navlist-two-badges",
+    basic,
+    put(C0, [NAVLIST]),
+    add(
+        f"{C0}/0/list-items",
+        {**NAVLIST["list-items"][0], "id": "b", "badge": "New"},
+        {**NAVLIST["list-items"][0], "id": "c", "badge": "Hot"},
+        at=1,
+    ),
+    expect=[("INVALID_PROPERTY_VALUE", E, f"{C0}/0/list-items/2/badge")],
+)
+case(
+    "navlist-end-with-large-media",
+    basic,
+    put(C0, [{**NAVLIST, "media-size": "large"}]),
+    put(f"{C0}/0/list-items/0/end", {"title": "1"}),
+    expect=[("INVALID_PROPERTY_VALUE", E, f"{C0}/0/list-items/0/end")],
+)
+case(
+    "navlist-unknown-item-key",
+    basic,
+    put(C0, [NAVLIST]),
+    put(f"{C0}/0/list-items/0/subtitle", "x"),
+    expect=[("INVALID_PROPERTY_KEY", E, f"{C0}/0/list-items/0/subtitle")],
+)
+case(
+    "open-url-without-url",
+    basic,
+    add(C1, link({"name": "open_url"})),
+    expect=[("MISSING_REQUIRED_PROPERTY", E, f"{C1}/2/on-click-action")],
+)
+case(
+    "form-init-values-unknown-name",
+    old,
+    version("6.0"),
+    put("/screens/0/layout/children/0/init-values", {"nope": "x"}),
+    expect=[("INVALID_PROPERTY_VALUE", W, "/screens/0/layout/children/0/init-values/nope")],
+)
+case(
+    "calendar-include-days",
+    basic,
+    add(
+        C0,
+        {
+            "type": "CalendarPicker",
+            "name": "cal",
+            "label": "When",
+            "include-days": ["Mon", "Funday"],
+        },
+    ),
+    expect=[("INVALID_ENUM_VALUE", E, f"{C0}/2/include-days/1")],
+)
+case(
+    "calendar-range-only-property",
+    basic,
+    add(C0, {"type": "CalendarPicker", "name": "cal", "label": "When", "min-days": 2}),
+    expect=[("INVALID_DEPENDENCIES", W, f"{C0}/2/min-days")],
+)
+case(
+    "screen-title-blank-from-6-0",
+    basic,
+    put(f"{S0}/title", " "),
+    expect=[("PATTERN_MISMATCH", E, f"{S0}/title")],
+)
+case(
+    "option-title-too-long",
+    basic,
+    add(C0, RADIO),
+    put(f"{C0}/2/data-source/0/title", "x" * 31),
+    expect=[("MAX_CHARS_EXCEEDED", W, f"{C0}/2/data-source/0/title")],
+)
+case(
+    "footer-label-too-long",
+    basic,
+    put(f"{C0}/2/label", "Continue to the next step of the form"),
+    expect=[("MAX_CHARS_EXCEEDED", E, f"{C0}/2/label")],
+)
+case(
+    "components-outside-form-before-4-0-dropdown",
+    old,
+    add("/screens/0/layout/children", {**RADIO, "type": "Dropdown"}, at=0),
+    expect=[FROZEN, ("KEYWORD_ONE_OF", E, "/screens/0/layout/children/0")],
+)
+case(
+    "routing-model-without-data-api-version-checked",
+    basic,
+    put("/routing_model", {"FIRST": []}),
+    expect=[
+        ("INVALID_ROUTING_MODEL", E, "/routing_model"),
+        ("INVALID_ROUTING_MODEL", E, "/routing_model/FIRST"),
+    ],
+)
+case(
+    "navigate-on-terminal-footer",
+    basic,
+    put(f"{C1}/2/on-click-action", nav("FIRST", {"greeting": "x"})),
+    expect=[
+        ("NAVIGATE_ON_TERMINAL_SCREEN", W, f"{C1}/2/on-click-action"),
+        ("INVALID_ROUTING_MODEL", E, "/screens"),
+    ],
+)

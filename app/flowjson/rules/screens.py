@@ -38,11 +38,18 @@ def _check_keys(ctx: Context, screen: Screen) -> None:
                 join(screen.pointer, key),
                 "Screen property 'sensitive' needs Flow JSON 5.1 or later.",
             )
-    if "title" in screen.node and not isinstance(screen.node["title"], str):
+    title = screen.node.get("title")
+    if "title" in screen.node and not isinstance(title, str):
         ctx.error(
             "INVALID_PROPERTY_TYPE",
             join(screen.pointer, "title"),
             "Expected property 'title' to be of type string.",
+        )
+    elif isinstance(title, str) and not title.strip() and ctx.since((6, 0)):
+        ctx.error(
+            "PATTERN_MISMATCH",
+            join(screen.pointer, "title"),
+            "Property should not be blank or empty string (Flow JSON 6.0+).",
         )
 
 
