@@ -16,6 +16,7 @@ character; every other cell is the encoded value unchanged.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 PREFIX = "'"
@@ -35,8 +36,10 @@ def encode(value: Any) -> str:
         return ""
     if isinstance(value, str):
         return value
-    if isinstance(value, bool):
+    if value is True or value is False:
         return "true" if value else "false"
+    if value.__class__ is int or (value.__class__ is float and math.isfinite(value)):
+        return repr(value)  # what json.dumps writes, without its overhead
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 

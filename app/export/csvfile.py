@@ -15,15 +15,20 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+import json
+import re
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import func, select, text
+import orjson
+from sqlalchemy import Text, cast, func, select, text, type_coerce
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
 from app.clock import isoformat
 from app.export import query
-from app.export.cells import cell
+from app.export.cells import DANGEROUS_FIRST, cell
 from app.export.query import SubmissionFilter
 from app.models import Submission
 
@@ -37,6 +42,7 @@ FIXED_COLUMNS = (
     "status",
 )
 BOM = "\ufeff"
+_LONG_DIGITS = re.compile(r"[0-9]{19}")
 BATCH_SIZE = 2000
 
 
@@ -128,33 +134,66 @@ class SubmissionCsv:
         writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
         writer.writerow(self.header())
         yield (BOM if self.excel else "") + _take(buffer)
+        pg = self.session.get_bind().dialect.name == "postgresql"
+        table = Submission.__table__.c
+        # Raw driver values: the type layer's per-row conversions cost more than the CSV itself.
         columns = (
-            Submission.submitted_at,
-            Submission.id,
-            Submission.flow,
-            Submission.wa_id,
-            Submission.contact_name,
-            Submission.source,
-            Submission.status,
-            Submission.fields,
+            type_coerce(table.submitted_at, NullType()),
+            table.id,
+            table.flow,
+            table.wa_id,
+            table.contact_name,
+            table.source,
+            table.status,
+            cast(table.fields, Text) if pg else type_coerce(table.fields, NullType()),
         )
         names = self.fields
+        to_iso = _iso_aware if pg else _iso_sqlite
         for rows in query.batches(self.session, self.filters, columns, size=self.batch_size):
-            writer.writerows(
-                [
-                    cell(ident),
-                    isoformat(at),
-                    cell(flow),
-                    cell(wa_id),
-                    cell(name),
-                    cell(source),
-                    cell(status),
-                    *[cell(values.get(key)) for key in names],
-                ]
-                for at, ident, flow, wa_id, name, source, status, values in rows
-            )
+            writer.writerows(_lines(rows, names, to_iso))
             self.rows_written += len(rows)
             yield _take(buffer)
+
+
+def _lines(rows: Sequence[Any], names: list[str], to_iso: Callable[[Any], str]) -> list[list[str]]:
+    """CSV cells of a batch. The hot loop of a large export, hence inlined: a plain string
+    that cannot start a formula is written as is, anything else goes through `cell`."""
+    lines = []
+    for at, ident, flow, wa_id, name, source, status, stored in rows:
+        values = _loads(stored)
+        get = values.get if values.__class__ is dict else {}.get
+        line = [ident, to_iso(at), flow, wa_id, name, source, status]
+        line += [get(key) for key in names]
+        lines.append(
+            [
+                v if v.__class__ is str and v and v[0] not in DANGEROUS_FIRST else cell(v)
+                for v in line
+            ]
+        )
+    return lines
+
+
+def _loads(stored: str) -> Any:
+    """orjson (several times faster), except where it would not be exact: it reads integers
+    beyond 64 bits as floats, so text with such a digit run goes to the stdlib parser."""
+    if _LONG_DIGITS.search(stored) is None:
+        try:
+            return orjson.loads(stored)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(stored)
+
+
+def _iso_sqlite(raw: str) -> str:
+    """SQLite's stored `YYYY-MM-DD HH:MM:SS.ffffff` (naive UTC) as `clock.isoformat` writes it."""
+    if len(raw) == 26 and raw[10] == " " and raw[19] == ".":
+        fraction = raw[19:]
+        return f"{raw[:10]}T{raw[11:19]}{'' if fraction == '.000000' else fraction}Z"
+    return _iso_aware(datetime.fromisoformat(raw).replace(tzinfo=UTC))
+
+
+def _iso_aware(at: datetime) -> str:
+    return isoformat(at) or ""
 
 
 def _take(buffer: io.StringIO) -> str:

@@ -107,15 +107,20 @@ def flows(session: Session, filters: SubmissionFilter) -> list[str]:
 def batches(
     session: Session, filters: SubmissionFilter, columns: Sequence[Any], *, size: int
 ) -> Iterator[Sequence[Any]]:
-    """All matching rows of `columns` (which must start with submitted_at, id), oldest first,
-    `size` rows per query, each continuing after the previous batch's last key."""
-    start: Key | None = None
-    base = select(*columns).where(*filters.conditions())
+    """All matching rows of `columns`, oldest first, `size` rows per query, each query
+    continuing strictly after the previous batch's last key.
+
+    `columns` must start with the submitted_at and id columns, in whatever form the caller
+    reads them (e.g. raw driver values): the key is compared in that same form.
+    """
+    at, ident = columns[0], columns[1]
+    base = select(*columns).where(*filters.conditions()).order_by(at, ident).limit(size)
+    stmt = base
     while True:
-        stmt = ordered(base.where(*after(start, descending=False)), descending=False)
-        rows = session.execute(stmt.limit(size)).all()
+        rows = session.execute(stmt).all()
         if rows:
             yield rows
         if len(rows) < size:
             return
-        start = Key(rows[-1][0], rows[-1][1])
+        last_at, last_id = rows[-1][0], rows[-1][1]
+        stmt = base.where(or_(at > last_at, and_(at == last_at, ident > last_id)))
