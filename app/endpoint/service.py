@@ -14,6 +14,8 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.exc import IntegrityError
+
 from app.crypto.envelope import (
     DecryptionError,
     EnvelopeError,
@@ -180,21 +182,31 @@ class EndpointService:
             log.exception("flow %s: could not record the client's error report", flow)
 
     def _route(self, ex: Exchange) -> dict[str, Any]:
-        """Route in one transaction; failures roll back and become an on-screen error."""
-        try:
-            with self.runtime.db.transaction() as db:
-                try:
-                    with db.begin_nested():
-                        return route(db, ex)
-                except ScreenError as exc:
-                    if exc.fields:
-                        log.info("flow %s: invalid fields %s", ex.flow, sorted(exc.fields))
-                    return error_answer(ex, exc.message)
-        except (TokenRejected, AnswerViolation):
-            raise
-        except Exception:
-            log.exception("flow %s: %s failed on %s", ex.flow, ex.handler, ex.request.action)
-            return error_answer(ex, GENERIC_ERROR)
+        """Route in one transaction; failures roll it back and become an on-screen error.
+
+        A unique-key race (two first requests of one token creating its session, or two final
+        submits storing one submission) loses with an IntegrityError; the request is routed
+        once more and then finds the winner's row.
+        """
+        for attempt in (1, 2):
+            try:
+                with self.runtime.db.transaction() as db:
+                    return route(db, ex)
+            except ScreenError as exc:
+                if exc.fields:
+                    log.info("flow %s: invalid fields %s", ex.flow, sorted(exc.fields))
+                return error_answer(ex, exc.message)
+            except (TokenRejected, AnswerViolation):
+                raise
+            except IntegrityError:
+                if attempt == 1:
+                    log.info("flow %s: concurrent request for one token, routing again", ex.flow)
+                    continue
+                log.exception("flow %s: %s failed on %s", ex.flow, ex.handler, ex.request.action)
+            except Exception:
+                log.exception("flow %s: %s failed on %s", ex.flow, ex.handler, ex.request.action)
+            break
+        return error_answer(ex, GENERIC_ERROR)
 
     def _checked(self, ex: Exchange, answer: dict[str, Any], cipher: ResponseCipher) -> str:
         """Encrypt `answer` once it passes the client's checks (loud in tests)."""

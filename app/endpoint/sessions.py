@@ -1,8 +1,8 @@
 """The flow-session store: one row per (flow, flow token), the merged fields of every screen.
 
-All functions work inside the caller's transaction and never commit. On PostgreSQL the row
-is locked (`FOR UPDATE`) so two concurrent requests of one token merge one after the other;
-SQLite write transactions are already serialised (BEGIN IMMEDIATE, see app/db.py).
+All functions work inside the caller's transaction and never commit (nor flush). On
+PostgreSQL the row is locked (`FOR UPDATE`) so two concurrent requests of one token merge one
+after the other; SQLite write transactions are already serialised (BEGIN IMMEDIATE, app/db.py).
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.models import FlowSession
@@ -31,19 +30,16 @@ def find_session(session: Session, flow: str, flow_token: str) -> FlowSession | 
 
 
 def open_session(session: Session, flow: str, flow_token: str, wa_id: str | None) -> FlowSession:
-    """The token's session, created on first use (a concurrent creator wins, we re-read)."""
+    """The token's session, created on first use.
+
+    Two first requests of one token racing both insert; the loser's flush fails on the
+    (flow, flow_token) unique key and the caller routes it again (see service._route).
+    """
     found = find_session(session, flow, flow_token)
     if found is not None:
         return found
     row = FlowSession(flow=flow, flow_token=flow_token, wa_id=wa_id, data={}, status=ACTIVE)
-    try:
-        with session.begin_nested():
-            session.add(row)
-    except IntegrityError:
-        found = find_session(session, flow, flow_token)
-        if found is None:
-            raise
-        return found
+    session.add(row)
     return row
 
 

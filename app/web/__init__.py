@@ -40,6 +40,6 @@ def register_web(app: Flask) -> None:
     errors.register(app)
     app.teardown_appcontext(_close_session)
     app.register_blueprint(health.bp)
-    app.register_blueprint(endpoint.bp)
+    endpoint.register(app)
     app.register_blueprint(meta.bp)
     api.register(app)

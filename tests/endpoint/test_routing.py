@@ -295,3 +295,27 @@ def test_foreign_tokens_opt_in_and_never_merge_users(
     with pytest.raises(ClientError) as caught:
         forged.init()
     assert caught.value.status == 427
+
+
+def test_concurrent_final_submits_store_one_submission(wa: ClientFactory, db: Database) -> None:
+    """Retries racing each other (a slow network) still make one lead and one SUCCESS."""
+    import threading
+
+    client = wa()
+    client.init()
+    fields = {**booking_answers()["APPOINTMENT"], **DETAILS}
+    barrier = threading.Barrier(4)
+    answers: list[Any] = []
+
+    def submit() -> None:
+        barrier.wait()
+        answers.append(client.exchange("SUMMARY", fields))
+
+    threads = [threading.Thread(target=submit) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    [stored] = submissions(db)
+    ids = {a["data"]["extension_message_response"]["params"]["submission_id"] for a in answers}
+    assert len(answers) == 4 and ids == {stored.id}

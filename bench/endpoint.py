@@ -1,0 +1,444 @@
+"""Benchmark: the Flow data endpoint under gunicorn, against the RSA-OAEP ceiling of its key.
+
+One command (`.venv/bin/python bench/endpoint.py`) does everything, loopback only:
+- prepares a throw-away instance (RSA-2048 key, secrets, SQLite database, the `appointment`
+  flow plus a two-screen `bench_signup` flow whose data_exchange moves to the next screen);
+- measures the single-core RSA-OAEP (SHA-256) decrypt rate of that key: the ceiling, since
+  every request pays one RSA unwrap;
+- pre-encrypts pools of distinct requests (each with its own AES key and IV) for `ping` and
+  for a `data_exchange` SIGNUP -> DONE (each with its own flow token: a new session row);
+- for each server configuration (one sync worker, as in the issue's baseline; the production
+  configuration app/serving.py with one gthread worker), starts gunicorn pinned to CPU 0
+  (`taskset`), and from this process pinned to CPU 1 runs:
+  * peak: closed loop over keep-alive connections, requests per second, p50/p99;
+  * 80 % of peak: open loop paced at 0.8 x peak (latency from the scheduled send time);
+  * 20 ms client round trip: every request's body is sent one round trip after its headers
+    (what a client 20 ms away does when its HTTP stack writes headers and body separately and
+    Nagle waits for the ACK), so a worker that reads the body synchronously waits 20 ms;
+  and decrypts every answer with the request's key (a non-200 or undecryptable answer counts
+  as an error).
+Figures go to stdout as a table with the ratios to the RSA ceiling and to the loopback peak.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from app.crypto.envelope import OAEP, ResponseCipher, encrypt_request  # noqa: E402
+from app.crypto.keys import generate_private_key, private_pem  # noqa: E402
+from app.crypto.signatures import hub_signature  # noqa: E402
+from app.crypto.tokens import issue_token  # noqa: E402
+from app.db import Database  # noqa: E402
+from app.models import Base  # noqa: E402
+
+APP_SECRET = "bench-app-secret-0123456789abcdef"
+TOKEN_SECRET = "bench-token-secret"
+SERVER_CPU, LOAD_CPU = 0, 1
+BENCH_FLOW = {
+    "version": "7.3",
+    "data_api_version": "3.0",
+    "routing_model": {"SIGNUP": ["DONE"], "DONE": []},
+    "screens": [
+        {
+            "id": "SIGNUP",
+            "title": "Sign up",
+            "layout": {
+                "type": "SingleColumnLayout",
+                "children": [
+                    {"type": "TextInput", "name": "name", "label": "Name", "required": True},
+                    {
+                        "type": "TextInput",
+                        "name": "email",
+                        "label": "Email",
+                        "input-type": "email",
+                        "required": True,
+                    },
+                    {
+                        "type": "Footer",
+                        "label": "Next",
+                        "on-click-action": {
+                            "name": "data_exchange",
+                            "payload": {"name": "${form.name}", "email": "${form.email}"},
+                        },
+                    },
+                ],
+            },
+        },
+        {
+            "id": "DONE",
+            "title": "Thanks",
+            "terminal": True,
+            "success": True,
+            "data": {"name": {"type": "string", "__example__": "Ada"}},
+            "layout": {
+                "type": "SingleColumnLayout",
+                "children": [
+                    {"type": "TextBody", "text": "${data.name}"},
+                    {
+                        "type": "Footer",
+                        "label": "Confirm",
+                        "on-click-action": {
+                            "name": "data_exchange",
+                            "payload": {"name": "${data.name}"},
+                        },
+                    },
+                ],
+            },
+        },
+    ],
+}
+BENCH_SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 80},
+        "email": {"type": "string", "pattern": "^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$"},
+    },
+    "required": ["name", "email"],
+    "additionalProperties": False,
+}
+
+
+@dataclass
+class Prepared:
+    head: bytes
+    body: bytes
+    cipher: ResponseCipher
+    expect: str  # "ping" | "DONE"
+
+
+@dataclass
+class Result:
+    name: str
+    count: int = 0
+    errors: int = 0
+    elapsed: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+
+    @property
+    def rps(self) -> float:
+        return self.count / self.elapsed if self.elapsed else 0.0
+
+    def pct(self, q: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+# --- setup -----------------------------------------------------------------------------------
+
+
+def prepare_instance(tmp: Path) -> tuple[dict[str, str], Any]:
+    key = generate_private_key()
+    (tmp / "flow_private.pem").write_bytes(private_pem(key, None))
+    flows, schemas = tmp / "flows", tmp / "schemas"
+    flows.mkdir()
+    schemas.mkdir()
+    for name in ("appointment.json", "appointment.py"):
+        shutil.copy(ROOT / "flows" / name, flows / name)
+    shutil.copy(ROOT / "schemas" / "appointment.json", schemas / "appointment.json")
+    (flows / "bench_signup.json").write_text(json.dumps(BENCH_FLOW))
+    (schemas / "bench_signup.json").write_text(json.dumps(BENCH_SCHEMA))
+    url = f"sqlite:///{tmp / 'flowgate.sqlite3'}"
+    database = Database(url)
+    Base.metadata.create_all(database.engine)
+    database.dispose()
+    env = {
+        **os.environ,
+        "FLOWGATE_ENV": "production",
+        "FLOWGATE_INSTANCE_PATH": str(tmp),
+        "FLOWGATE_DATABASE_URL": url,
+        "FLOWGATE_FLOWS_DIR": str(flows),
+        "FLOWGATE_SCHEMAS_DIR": str(schemas),
+        "FLOWGATE_PRIVATE_KEY_FILE": str(tmp / "flow_private.pem"),
+        "FLOWGATE_APP_SECRET": APP_SECRET,
+        "FLOWGATE_TOKEN_SECRET": TOKEN_SECRET,
+        "PYTHONPATH": str(ROOT),
+    }
+    return env, key
+
+
+def rsa_ceiling(key: Any, seconds: float = 2.0) -> float:
+    """Single-core RSA-OAEP SHA-256 decrypts per second with this key (this process's CPU)."""
+    wrapped = [key.public_key().encrypt(os.urandom(16), OAEP) for _ in range(64)]
+    count, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        for blob in wrapped:
+            key.decrypt(blob, OAEP)
+        count += len(wrapped)
+    return count / (time.perf_counter() - started)
+
+
+def build_pool(key: Any, kind: str, size: int, port: int) -> list[Prepared]:
+    flow = "appointment" if kind == "ping" else "bench_signup"
+    path = f"/flows/{flow}/endpoint"
+    pool = []
+    for i in range(size):
+        if kind == "ping":
+            payload: dict[str, Any] = {"version": "3.0", "action": "ping"}
+        else:
+            token = issue_token(TOKEN_SECRET, flow=flow, wa_id=f"4477009{i:05d}").flow_token
+            payload = {
+                "version": "3.0",
+                "action": "data_exchange",
+                "screen": "SIGNUP",
+                "data": {"name": f"User {i}", "email": f"user{i}@example.com"},
+                "flow_token": token,
+            }
+        envelope, cipher = encrypt_request(key.public_key(), payload)
+        body = json.dumps(envelope.to_dict()).encode()
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            "Content-Type: application/json\r\n"
+            f"X-Hub-Signature-256: {hub_signature(APP_SECRET, body)}\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        pool.append(Prepared(head, body, cipher, "ping" if kind == "ping" else "DONE"))
+    return pool
+
+
+# --- the server ------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(env: dict[str, str], port: int, args: list[str]) -> subprocess.Popen[bytes]:
+    command = [
+        "taskset", "-c", str(SERVER_CPU),
+        str(ROOT / ".venv/bin/gunicorn"), *args,
+        "--bind", f"127.0.0.1:{port}", "--chdir", str(ROOT), "--log-level", "warning",
+        "wsgi:app",
+    ]  # fmt: skip
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return proc
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {proc.returncode}") from None
+            time.sleep(0.1)
+    proc.terminate()
+    raise RuntimeError("gunicorn did not start")
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+# --- the load (asyncio, raw HTTP/1.1 over keep-alive connections) ----------------------------
+
+
+class Conn:
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(self, req: Prepared, rtt: float) -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+            self.writer.transport.get_extra_info("socket").setsockopt(
+                socket.IPPROTO_TCP, socket.TCP_NODELAY, 1
+            )
+        assert self.reader is not None
+        if rtt:
+            self.writer.write(req.head)
+            await self.writer.drain()
+            await asyncio.sleep(rtt)
+            self.writer.write(req.body)
+        else:
+            self.writer.write(req.head + req.body)
+        await self.writer.drain()
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1])
+        headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+        body = await self.reader.readexactly(int(headers.get("content-length", "0")))
+        if headers.get("connection", "").lower() == "close":
+            self.writer.close()
+            self.writer = self.reader = None
+        return status, body
+
+
+def check(req: Prepared, status: int, body: bytes) -> bool:
+    if status != 200:
+        return False
+    try:
+        answer = req.cipher.decrypt(body)
+    except Exception:
+        return False
+    if req.expect == "ping":
+        return bool(answer == {"data": {"status": "active"}})
+    return bool(answer.get("screen") == req.expect)
+
+
+async def closed_loop(
+    name: str, pool: list[Prepared], port: int, conns: int, seconds: float, rtt: float = 0.0
+) -> Result:
+    result = Result(name)
+    it = iter(pool)
+    stop = time.perf_counter() + seconds
+
+    async def worker() -> None:
+        conn = Conn(port)
+        while time.perf_counter() < stop:
+            req = next(it, None)
+            if req is None:
+                return
+            started = time.perf_counter()
+            try:
+                status, body = await conn.request(req, rtt)
+            except (OSError, asyncio.IncompleteReadError, ValueError):
+                result.errors += 1
+                conn = Conn(port)
+                continue
+            result.latencies.append(time.perf_counter() - started)
+            result.count += 1
+            result.errors += not check(req, status, body)
+        if conn.writer is not None:
+            conn.writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(conns)))
+    result.elapsed = time.perf_counter() - started
+    return result
+
+
+async def paced(name: str, pool: list[Prepared], port: int, rate: float, seconds: float) -> Result:
+    """Open loop at `rate` requests/s; latency counts from the scheduled send time."""
+    result = Result(name)
+    idle: asyncio.Queue[Conn] = asyncio.Queue()
+    for _ in range(64):
+        idle.put_nowait(Conn(port))
+    total = min(len(pool), int(rate * seconds))
+    begin = time.perf_counter() + 0.05
+
+    async def one(i: int, req: Prepared) -> None:
+        scheduled = begin + i / rate
+        await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
+        conn = await idle.get()
+        try:
+            status, body = await conn.request(req, 0.0)
+            result.errors += not check(req, status, body)
+        except (OSError, asyncio.IncompleteReadError, ValueError):
+            result.errors += 1
+            conn = Conn(port)
+        result.latencies.append(time.perf_counter() - scheduled)
+        result.count += 1
+        idle.put_nowait(conn)
+
+    await asyncio.gather(*(one(i, req) for i, req in enumerate(pool[:total])))
+    result.elapsed = time.perf_counter() - begin
+    return result
+
+
+# --- main ------------------------------------------------------------------------------------
+
+
+def run_config(
+    label: str, args: list[str], env: dict[str, str], key: Any, opts: argparse.Namespace
+) -> list[Result]:
+    port = free_port()
+    size = int(opts.pool)
+    pools = {kind: build_pool(key, kind, size, port) for kind in ("ping", "data")}
+    proc = start_server(env, port, args)
+    results: list[Result] = []
+    try:
+        loop = asyncio.new_event_loop()
+        run = loop.run_until_complete
+        run(closed_loop("warm-up", pools["ping"][:300], port, 4, 1.0))
+        offset = {"ping": 300, "data": 0}
+
+        def take(kind: str, n: int) -> list[Prepared]:
+            start = offset[kind]
+            offset[kind] = start + n
+            chunk = pools[kind][start : start + n]
+            return chunk if len(chunk) == n else pools[kind][:n]  # wrap: replays, still valid
+
+        for kind in ("ping", "data"):
+            peak = run(closed_loop(f"{label} {kind} peak", take(kind, size // 3), port,
+                                   opts.connections, opts.seconds))  # fmt: skip
+            results.append(peak)
+            if label != "sync":
+                rate = 0.8 * peak.rps
+                budget = max(1, int(rate * opts.seconds))
+                results.append(run(paced(f"{label} {kind} @80%", take(kind, budget), port, rate,
+                                         opts.seconds)))  # fmt: skip
+            rtt = opts.rtt_ms / 1000
+            results.append(run(closed_loop(f"{label} {kind} rtt{opts.rtt_ms:g}ms",
+                                           take(kind, size // 3), port, opts.rtt_connections,
+                                           opts.seconds, rtt)))  # fmt: skip
+        loop.close()
+    finally:
+        stop_server(proc)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=4.0, help="duration of each run")
+    parser.add_argument("--pool", type=int, default=9000, help="pre-encrypted requests per kind")
+    parser.add_argument("--connections", type=int, default=8, help="peak-run connections")
+    parser.add_argument("--rtt-ms", type=float, default=20.0, help="simulated client RTT")
+    parser.add_argument("--rtt-connections", type=int, default=64)
+    opts = parser.parse_args()
+    if len(os.sched_getaffinity(0)) < 2:
+        sys.exit("needs two CPUs: gunicorn on one, the load on the other")
+    os.sched_setaffinity(0, {LOAD_CPU})
+    with tempfile.TemporaryDirectory(prefix="flowgate-bench-") as tmp:
+        env, key = prepare_instance(Path(tmp))
+        ceiling = rsa_ceiling(key)
+        print(f"RSA-2048 OAEP-SHA256 decrypt, one core: {ceiling:,.0f}/s (ceiling)")
+        configs = [
+            ("sync", ["--worker-class", "sync", "--workers", "1"]),
+            ("production", ["-c", "python:app.serving", "--workers", "1"]),
+        ]
+        results: list[Result] = []
+        for label, args in configs:
+            results += run_config(label, args, env, key, opts)
+    peaks = {r.name.rsplit(" ", 1)[0]: r.rps for r in results if r.name.endswith(" peak")}
+    print(f"\n{'run':<34}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}  ratio")
+    for r in results:
+        base = r.name.rsplit(" ", 1)[0]
+        if r.name.endswith(" peak"):
+            ratio = f"{r.rps / ceiling:.2f} of RSA ceiling"
+        elif "rtt" in r.name:
+            ratio = f"{r.rps / peaks[base]:.2f} of loopback peak"
+        else:
+            ratio = f"{r.rps / peaks[base]:.2f} of peak (target rate 0.80)"
+        print(
+            f"{r.name:<34}{r.rps:>9,.0f}{r.pct(0.5):>9.1f}{r.pct(0.99):>9.1f}{r.errors:>8}  {ratio}"
+        )
+    if any(r.errors for r in results):
+        sys.exit("some answers were not 200 or did not decrypt")
+
+
+if __name__ == "__main__":
+    main()
