@@ -8,9 +8,10 @@ wins" rule is decided by the database on the row it holds, not by a value read e
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, case, literal, or_
+from sqlalchemy import and_, bindparam, case, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -30,11 +31,6 @@ def valid_wa_id(value: Any) -> str | None:
     return None
 
 
-def _insert(session: Session) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (postgresql if dialect == "postgresql" else sqlite).insert(Contact)
-
-
 def record_inbound(
     session: Session,
     wa_id: str,
@@ -51,64 +47,103 @@ def record_inbound(
     name = clip(strip_nul(name), NAME_MAX) or None
     message_id = message_id if message_id and len(message_id) <= MESSAGE_ID_MAX else None
     stamp = now()
-    insert = _insert(session)
+    params = {
+        "wa_id": wa_id,
+        "profile_name": name,
+        "last_inbound_at": at,
+        "last_inbound_message_id": message_id if at is not None else None,
+        "re_engagement_error_at": None,
+        "created_at": stamp,
+        "updated_at": stamp,
+    }
+    return _upsert(session, "inbound", params)
+
+
+def record_re_engagement_error(session: Session, wa_id: str, *, at: datetime) -> Contact:
+    """Note a 131047 status for `wa_id` at `at` (the newest such error is kept)."""
+    stamp = now()
+    params = {
+        "wa_id": wa_id,
+        "profile_name": None,
+        "last_inbound_at": None,
+        "last_inbound_message_id": None,
+        "re_engagement_error_at": at,
+        "created_at": stamp,
+        "updated_at": stamp,
+    }
+    return _upsert(session, "refusal", params)
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def _insert(dialect: str) -> Any:
+    return (postgresql if dialect == "postgresql" else sqlite).insert(Contact)
+
+
+# The statements are built once per dialect: building and compiling an upsert costs more
+# than running it, and a cached statement is compiled once by SQLAlchemy.
+@cache
+def _inbound_statement(dialect: str) -> Any:
+    insert = _insert(dialect)
     new, old = insert.excluded, Contact.__table__.c
     newer = and_(
         new.last_inbound_at.is_not(None),
         or_(old.last_inbound_at.is_(None), new.last_inbound_at > old.last_inbound_at),
     )
-    stmt = insert.values(
-        wa_id=wa_id,
-        profile_name=name,
-        last_inbound_at=at,
-        last_inbound_message_id=message_id if at is not None else None,
-        created_at=stamp,
-        updated_at=stamp,
-    ).on_conflict_do_update(
+    named = and_(new.profile_name.is_not(None), or_(newer, old.profile_name.is_(None)))
+    return insert.on_conflict_do_update(
         index_elements=[old.wa_id],
         set_={
             "last_inbound_at": case((newer, new.last_inbound_at), else_=old.last_inbound_at),
             "last_inbound_message_id": case(
                 (newer, new.last_inbound_message_id), else_=old.last_inbound_message_id
             ),
-            "profile_name": case(
-                (
-                    and_(new.profile_name.is_not(None), or_(newer, old.profile_name.is_(None))),
-                    new.profile_name,
-                ),
-                else_=old.profile_name,
-            ),
-            "updated_at": literal(stamp, Contact.updated_at.type),
+            "profile_name": case((named, new.profile_name), else_=old.profile_name),
+            "updated_at": new.updated_at,
         },
     )
-    return _upsert(session, stmt)
 
 
-def record_re_engagement_error(session: Session, wa_id: str, *, at: datetime) -> Contact:
-    """Note a 131047 status for `wa_id` at `at` (the newest such error is kept)."""
-    stamp = now()
-    insert = _insert(session)
+@cache
+def _refusal_statement(dialect: str) -> Any:
+    insert = _insert(dialect)
     new, old = insert.excluded, Contact.__table__.c
     newer = or_(
         old.re_engagement_error_at.is_(None),
         new.re_engagement_error_at > old.re_engagement_error_at,
     )
-    stmt = insert.values(
-        wa_id=wa_id, re_engagement_error_at=at, created_at=stamp, updated_at=stamp
-    ).on_conflict_do_update(
+    return insert.on_conflict_do_update(
         index_elements=[old.wa_id],
         set_={
             "re_engagement_error_at": case(
                 (newer, new.re_engagement_error_at), else_=old.re_engagement_error_at
             ),
-            "updated_at": literal(stamp, Contact.updated_at.type),
+            "updated_at": new.updated_at,
         },
     )
-    return _upsert(session, stmt)
 
 
-def _upsert(session: Session, stmt: Any) -> Contact:
-    contact = session.scalars(
-        stmt.returning(Contact), execution_options={"populate_existing": True}
+def _upsert(session: Session, kind: str, params: dict[str, Any]) -> Contact:
+    stmt = _prepared(kind, _dialect(session))
+    contact: Contact = session.scalars(
+        stmt, params, execution_options={"populate_existing": True}
     ).one()
     return contact
+
+
+@cache
+def _prepared(kind: str, dialect: str) -> Any:
+    """The upsert rendered once as text with typed parameters, mapped back to Contact.
+
+    SQLAlchemy never caches the compiled form of a dialect-specific INSERT (`inherit_cache =
+    False`), and compiling this one costs more than running it; as text it is compiled once.
+    """
+    build = _inbound_statement if kind == "inbound" else _refusal_statement
+    columns = list(Contact.__table__.c)
+    module = postgresql if dialect == "postgresql" else sqlite
+    statement = build(dialect).values(**{c.name: None for c in columns}).returning(*columns)
+    sql = str(statement.compile(dialect=module.dialect(paramstyle="named")))
+    clause = text(sql).bindparams(*(bindparam(c.name, type_=c.type) for c in columns))
+    return select(Contact).from_statement(clause.columns(*columns))
