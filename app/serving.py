@@ -24,7 +24,7 @@ import os
 bind = os.environ.get("FLOWGATE_BIND", "127.0.0.1:8000")
 worker_class = "gthread"
 workers = int(os.environ.get("WEB_CONCURRENCY", len(os.sched_getaffinity(0))))
-threads = int(os.environ.get("FLOWGATE_THREADS", "32"))
+threads = int(os.environ.get("FLOWGATE_THREADS", "64"))
 keepalive = 75
 timeout = 30
 graceful_timeout = 30

@@ -11,6 +11,8 @@ routing. Every 200 and 427 body is encrypted; nothing a client sends produces a 
 from __future__ import annotations
 
 import logging
+import threading
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -68,6 +70,11 @@ class EndpointService:
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
+        # SQLite has one writer at a time; threads of one process queue on this lock instead of
+        # on SQLite's busy handler, which polls with sleeps (measured: fewer, slower requests).
+        self._writer: AbstractContextManager[Any] = (
+            threading.Lock() if runtime.db.is_sqlite else nullcontext()
+        )
 
     @property
     def max_body(self) -> int:
@@ -176,7 +183,7 @@ class EndpointService:
         if token_state != VALID:
             return
         try:
-            with self.runtime.db.transaction() as db:
+            with self._writer, self.runtime.db.transaction() as db:
                 sessions.record_client_error(db, flow, request.flow_token, report)
         except Exception:
             log.exception("flow %s: could not record the client's error report", flow)
@@ -190,7 +197,7 @@ class EndpointService:
         """
         for attempt in (1, 2):
             try:
-                with self.runtime.db.transaction() as db:
+                with self._writer, self.runtime.db.transaction() as db:
                     return route(db, ex)
             except ScreenError as exc:
                 if exc.fields:
