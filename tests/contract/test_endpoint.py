@@ -1,0 +1,216 @@
+"""design.md "Contract details": the Flow data endpoint, checked with an independent client.
+
+Requests are encrypted here (wire.py, protocol.md §2) and answers decrypted with the flipped
+IV (§3); nothing of the project's crypto or emulator is used.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from tests.contract.wire import AUTH, ISO_Z, hub_signature, issue_token, post_endpoint, seal
+
+FLOW = "two_step"
+WA_ID = "447700900123"
+
+
+@pytest.fixture
+def pub(private_key: rsa.RSAPrivateKey) -> rsa.RSAPublicKey:
+    return private_key.public_key()
+
+
+def ping(pub: rsa.RSAPublicKey, **kw: object):  # type: ignore[no-untyped-def]
+    return seal(pub, {"version": "3.0", "action": "ping"}, **kw)  # type: ignore[arg-type]
+
+
+# --- status order: 404 before 413 before 432 before 400 before 421 -------------------------
+
+
+def test_unknown_flow_is_404_before_size_and_signature(flow_client) -> None:  # type: ignore[no-untyped-def]
+    huge = b"x" * (1048576 + 10)
+    assert post_endpoint(flow_client, "no_such_flow", huge, signature=None).status_code == 404
+    assert post_endpoint(flow_client, "no_such_flow", b"{}", signature="sha256=00").status_code == 404
+
+
+def test_endpointless_flow_is_404(flow_client, pub) -> None:  # type: ignore[no-untyped-def]
+    """lead_capture has no data_api_version/routing_model: it cannot be served."""
+    sealed = ping(pub)
+    assert post_endpoint(flow_client, "lead_capture", sealed.body).status_code == 404
+
+
+def test_body_over_default_limit_is_413_before_signature(flow_client) -> None:  # type: ignore[no-untyped-def]
+    over = b"{" + b" " * 1048576 + b"}"  # 1048578 bytes > default FLOWGATE_MAX_ENDPOINT_BODY
+    assert post_endpoint(flow_client, FLOW, over, signature=None).status_code == 413
+    assert post_endpoint(flow_client, FLOW, over, signature="sha256=bad").status_code == 413
+
+
+def test_body_at_default_limit_is_not_413(flow_client) -> None:  # type: ignore[no-untyped-def]
+    exact = b"{" + b" " * (1048576 - 2) + b"}"
+    assert len(exact) == 1048576
+    assert post_endpoint(flow_client, FLOW, exact, signature=None).status_code == 432
+
+
+@pytest.mark.parametrize("header", [None, "", "sha256=", "sha256=" + "0" * 64, "md5=abc"])
+def test_missing_or_wrong_signature_is_432_before_400(flow_client, header) -> None:  # type: ignore[no-untyped-def]
+    res = post_endpoint(flow_client, FLOW, b"not json at all", signature=header)
+    assert res.status_code == 432
+
+
+def test_signature_by_another_secret_is_432(flow_client, pub) -> None:  # type: ignore[no-untyped-def]
+    sealed = ping(pub)
+    res = post_endpoint(flow_client, FLOW, sealed.body, signature=hub_signature(sealed.body, "other"))
+    assert res.status_code == 432
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json",
+        b"[1, 2, 3]",
+        b'"a string"',
+        json.dumps({"encrypted_flow_data": "AA==", "encrypted_aes_key": "AA=="}).encode(),
+        json.dumps(
+            {"encrypted_flow_data": 1, "encrypted_aes_key": "AA==", "initial_vector": "AA=="}
+        ).encode(),
+        json.dumps(
+            {"encrypted_flow_data": "AA==", "encrypted_aes_key": None, "initial_vector": "AA=="}
+        ).encode(),
+    ],
+)
+def test_bad_envelope_is_400_before_421(flow_client, body) -> None:  # type: ignore[no-untyped-def]
+    assert post_endpoint(flow_client, FLOW, body).status_code == 400
+
+
+def test_undecryptable_envelope_is_421(flow_client) -> None:  # type: ignore[no-untyped-def]
+    body = json.dumps(
+        {"encrypted_flow_data": "AAAA", "encrypted_aes_key": "AAAA", "initial_vector": "AAAA"}
+    ).encode()
+    assert post_endpoint(flow_client, FLOW, body).status_code == 421
+
+
+@pytest.mark.parametrize("key_size", [24, 32])
+def test_aes_key_other_than_16_bytes_is_421(flow_client, pub, key_size) -> None:  # type: ignore[no-untyped-def]
+    sealed = ping(pub, key_size=key_size)
+    assert post_endpoint(flow_client, FLOW, sealed.body).status_code == 421
+
+
+@pytest.mark.parametrize("plaintext", [b"[1]", b'"ping"', b"not json", b"\xff\xfe"])
+def test_plaintext_not_a_json_object_is_421(flow_client, pub, plaintext) -> None:  # type: ignore[no-untyped-def]
+    sealed = seal(pub, None, plaintext=plaintext)
+    assert post_endpoint(flow_client, FLOW, sealed.body).status_code == 421
+
+
+def test_tampered_ciphertext_is_421(flow_client, pub) -> None:  # type: ignore[no-untyped-def]
+    sealed = ping(pub)
+    env = json.loads(sealed.body)
+    raw = bytearray(base64.b64decode(env["encrypted_flow_data"]))
+    raw[0] ^= 1
+    env["encrypted_flow_data"] = base64.b64encode(bytes(raw)).decode()
+    assert post_endpoint(flow_client, FLOW, json.dumps(env).encode()).status_code == 421
+
+
+# --- answers ---------------------------------------------------------------------------------
+
+
+def test_ping_is_answered_encrypted_text_plain(flow_client, pub) -> None:  # type: ignore[no-untyped-def]
+    sealed = ping(pub)
+    res = post_endpoint(flow_client, FLOW, sealed.body)
+    assert res.status_code == 200
+    assert res.mimetype == "text/plain"
+    answer = sealed.open(res.get_data())
+    assert answer["data"] == {"status": "active"}
+
+
+def test_extra_envelope_keys_are_ignored(flow_client, pub) -> None:  # type: ignore[no-untyped-def]
+    sealed = ping(pub, extra={"flow_or_version_id": "123", "something": {"nested": True}})
+    res = post_endpoint(flow_client, FLOW, sealed.body)
+    assert res.status_code == 200
+    assert sealed.open(res.get_data())["data"] == {"status": "active"}
+
+
+@pytest.mark.parametrize("token", ["garbage-token", None])
+def test_error_notification_is_acknowledged_even_with_bad_token(flow_client, pub, token) -> None:  # type: ignore[no-untyped-def]
+    payload = {
+        "version": "3.0",
+        "action": "data_exchange",
+        "screen": "ONE",
+        "data": {"error": "payload-schema-error", "error_message": "boom"},
+    }
+    if token:
+        payload["flow_token"] = token
+    sealed = seal(pub, payload)
+    res = post_endpoint(flow_client, FLOW, sealed.body)
+    assert res.status_code == 200
+    assert res.mimetype == "text/plain"
+    assert sealed.open(res.get_data())["data"] == {"acknowledged": True}
+
+
+def _assert_427(res, sealed) -> None:  # type: ignore[no-untyped-def]
+    assert res.status_code == 427
+    body = sealed.open(res.get_data())
+    assert isinstance(body["error_msg"], str) and body["error_msg"]
+
+
+@pytest.mark.parametrize("action", ["INIT", "data_exchange", "BACK"])
+def test_missing_token_is_427_with_encrypted_error_msg(flow_client, pub, action) -> None:  # type: ignore[no-untyped-def]
+    payload = {"version": "3.0", "action": action, "screen": "ONE", "data": {"first": "x"}}
+    sealed = seal(pub, payload)
+    _assert_427(post_endpoint(flow_client, FLOW, sealed.body), sealed)
+
+
+def test_forged_and_foreign_flow_tokens_are_427(flow_client, pub) -> None:  # type: ignore[no-untyped-def]
+    other = issue_token(flow_client, "appointment", WA_ID)["flow_token"]
+    mine = issue_token(flow_client, FLOW, WA_ID)["flow_token"]
+    forged = mine[:-4] + ("AAAA" if not mine.endswith("AAAA") else "BBBB")
+    for token in (other, forged, "unused"):
+        sealed = seal(pub, {"version": "3.0", "action": "INIT", "flow_token": token})
+        _assert_427(post_endpoint(flow_client, FLOW, sealed.body), sealed)
+
+
+def test_init_with_valid_token_answers_entry_screen(flow_client, pub) -> None:  # type: ignore[no-untyped-def]
+    token = issue_token(flow_client, FLOW, WA_ID)["flow_token"]
+    sealed = seal(pub, {"version": "3.0", "action": "INIT", "flow_token": token})
+    res = post_endpoint(flow_client, FLOW, sealed.body)
+    assert res.status_code == 200 and res.mimetype == "text/plain"
+    assert sealed.open(res.get_data())["screen"] == "ONE"
+
+
+def _exchange(client, pub, token, screen, data):  # type: ignore[no-untyped-def]
+    payload = {
+        "version": "3.0",
+        "action": "data_exchange",
+        "screen": screen,
+        "data": data,
+        "flow_token": token,
+    }
+    sealed = seal(pub, payload)
+    res = post_endpoint(client, FLOW, sealed.body)
+    assert res.status_code == 200, res.status_code
+    return sealed.open(res.get_data())
+
+
+def test_success_params_and_merged_fields_of_all_screens(flow_client, pub) -> None:  # type: ignore[no-untyped-def]
+    token = issue_token(flow_client, FLOW, WA_ID)["flow_token"]
+    init = seal(pub, {"version": "3.0", "action": "INIT", "flow_token": token})
+    assert post_endpoint(flow_client, FLOW, init.body).status_code == 200
+    assert _exchange(flow_client, pub, token, "ONE", {"first": "alpha"})["screen"] == "TWO"
+    done = _exchange(flow_client, pub, token, "TWO", {"second": "beta"})
+    assert done["screen"] == "SUCCESS"
+    params = done["data"]["extension_message_response"]["params"]
+    assert params["flow_token"] == token
+    submission_id = params["submission_id"]
+    assert isinstance(submission_id, str) and submission_id
+
+    res = flow_client.get(f"/api/v1/submissions/{submission_id}", headers=AUTH)
+    assert res.status_code == 200
+    sub = res.get_json()
+    assert sub["fields"] == {"first": "alpha", "second": "beta"}
+    assert sub["source"] == "endpoint"
+    assert sub["flow"] == FLOW and sub["wa_id"] == WA_ID and sub["flow_token"] == token
+    assert sub["status"] == "valid" and sub["errors"] == []
+    assert re.match(ISO_Z, sub["submitted_at"])
