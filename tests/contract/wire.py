@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import os
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,7 +99,7 @@ def nfm_reply(
     *,
     name: str = "Ada",
     wamid: str | None = None,
-    timestamp: int = 1_764_115_200,
+    timestamp: int | None = None,
     context_id: str = "wamid.FLOWMSG",
 ) -> dict[str, Any]:
     """A flow completion on the `messages` webhook (protocol.md §9.1): response_json is a string."""
@@ -112,7 +113,7 @@ def nfm_reply(
                     "context": {"from": "15550000000", "id": context_id},
                     "from": wa_id,
                     "id": wamid or f"wamid.{os.urandom(8).hex()}",
-                    "timestamp": str(timestamp),
+                    "timestamp": str(timestamp if timestamp is not None else int(time.time())),
                     "type": "interactive",
                     "interactive": {
                         "type": "nfm_reply",

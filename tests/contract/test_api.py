@@ -1,0 +1,319 @@
+"""design.md admin API contract: list envelope, limits, cursor, filters, errors, tokens,
+contacts' window, OpenAPI without a token, /healthz."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.contract.wire import (
+    AUTH,
+    ISO_Z,
+    LEAD_FIELDS,
+    assert_error_shape,
+    failed_status,
+    issue_token,
+    nfm_reply,
+    post_meta,
+    text_message,
+)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse(value: str) -> datetime:
+    assert re.match(ISO_Z, value), value
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _leads(client, count: int, wa_prefix: str = "4477009") -> list[str]:  # type: ignore[no-untyped-def]
+    """`count` valid lead_capture leads through signed nfm_replies; their wa_ids."""
+    wa_ids = []
+    for n in range(count):
+        wa_id = f"{wa_prefix}{n:05d}"
+        token = issue_token(client, "lead_capture", wa_id)["flow_token"]
+        assert post_meta(client, nfm_reply(wa_id, {"flow_token": token, **LEAD_FIELDS})).status_code == 200
+        wa_ids.append(wa_id)
+    return wa_ids
+
+
+# --- lists -----------------------------------------------------------------------------------
+
+
+def test_list_envelope_default_limit_cursor_walk(client) -> None:  # type: ignore[no-untyped-def]
+    _leads(client, 53)
+    first = client.get("/api/v1/submissions", headers=AUTH)
+    assert first.status_code == 200
+    body = first.get_json()
+    assert set(body) == {"items", "next_cursor"}
+    assert len(body["items"]) == 50  # default limit
+    assert isinstance(body["next_cursor"], str) and body["next_cursor"]
+
+    everything = client.get("/api/v1/submissions", query_string={"limit": 500}, headers=AUTH)
+    assert everything.status_code == 200
+    all_ids = [i["id"] for i in everything.get_json()["items"]]
+    assert len(all_ids) == 53 and everything.get_json()["next_cursor"] is None
+
+    seen: list[str] = []
+    cursor = None
+    pages = 0
+    while True:
+        query: dict[str, object] = {"limit": 7}
+        if cursor:
+            query["cursor"] = cursor
+        page = client.get("/api/v1/submissions", query_string=query, headers=AUTH).get_json()
+        seen += [i["id"] for i in page["items"]]
+        cursor = page["next_cursor"]
+        pages += 1
+        if cursor is None:
+            break
+        assert pages < 20
+    assert sorted(seen) == sorted(all_ids) and len(seen) == len(set(seen))
+
+
+@pytest.mark.parametrize("limit", ["501", "0", "-1", "abc", "1.5"])
+def test_limit_out_of_range_is_400_with_error_shape(client, limit) -> None:  # type: ignore[no-untyped-def]
+    res = client.get("/api/v1/submissions", query_string={"limit": limit}, headers=AUTH)
+    assert_error_shape(res, 400)
+
+
+def test_limit_500_is_accepted(client) -> None:  # type: ignore[no-untyped-def]
+    res = client.get("/api/v1/submissions", query_string={"limit": 500}, headers=AUTH)
+    assert res.status_code == 200
+
+
+def test_tampered_cursor_is_400(client) -> None:  # type: ignore[no-untyped-def]
+    res = client.get("/api/v1/submissions", query_string={"cursor": "!!nope"}, headers=AUTH)
+    assert_error_shape(res, 400)
+
+
+def test_filters_flow_wa_id_status_since_until(client) -> None:  # type: ignore[no-untyped-def]
+    good = _leads(client, 2, "4477001")
+    bad_wa = "447700200000"
+    token = issue_token(client, "lead_capture", bad_wa)["flow_token"]
+    invalid = {"flow_token": token, **LEAD_FIELDS, "email": "not-an-email"}
+    assert post_meta(client, nfm_reply(bad_wa, invalid)).status_code == 200
+
+    def ids(**query: object) -> set[str]:
+        res = client.get("/api/v1/submissions", query_string=query, headers=AUTH)
+        assert res.status_code == 200, res.get_data(as_text=True)
+        return {i["wa_id"] for i in res.get_json()["items"]}
+
+    assert ids() == {*good, bad_wa}  # status default all
+    assert ids(status="all") == {*good, bad_wa}
+    assert ids(status="valid") == set(good)
+    assert ids(status="invalid") == {bad_wa}
+    assert ids(wa_id=good[0]) == {good[0]}
+    assert ids(flow="lead_capture") == {*good, bad_wa}
+    assert ids(flow="appointment") == set()
+    now = datetime.now(UTC)
+    assert ids(since=_iso(now - timedelta(minutes=5))) == {*good, bad_wa}
+    assert ids(since=_iso(now + timedelta(minutes=5))) == set()
+    assert ids(until=_iso(now - timedelta(minutes=5))) == set()
+    assert ids(until=_iso(now + timedelta(minutes=5))) == {*good, bad_wa}
+    assert ids(since=(now - timedelta(minutes=5)).isoformat()) == {*good, bad_wa}  # +00:00 form
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"since": "yesterday"},
+        {"until": "2026-13-45T00:00:00Z"},
+        {"since": "not-a-date"},
+        {"status": "pending"},
+    ],
+)
+def test_bad_filters_are_400_with_error_shape(client, query) -> None:  # type: ignore[no-untyped-def]
+    assert_error_shape(client.get("/api/v1/submissions", query_string=query, headers=AUTH), 400)
+
+
+# --- errors and auth -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic dGVzdA=="}]
+)
+def test_api_needs_a_bearer_token(client, headers) -> None:  # type: ignore[no-untyped-def]
+    res = client.get("/api/v1/submissions", headers=headers)
+    assert res.status_code in (401, 403)
+    assert_error_shape(res, res.status_code)
+
+
+def test_unknown_submission_is_404_error_shape(client) -> None:  # type: ignore[no-untyped-def]
+    assert_error_shape(client.get("/api/v1/submissions/nope", headers=AUTH), 404)
+
+
+def test_unknown_api_path_is_404_error_shape(client) -> None:  # type: ignore[no-untyped-def]
+    assert_error_shape(client.get("/api/v1/no-such-thing", headers=AUTH), 404)
+
+
+def test_wrong_method_is_405_error_shape(client) -> None:  # type: ignore[no-untyped-def]
+    assert_error_shape(client.delete("/api/v1/submissions", headers=AUTH), 405)
+
+
+def test_malformed_json_body_is_400_error_shape(client) -> None:  # type: ignore[no-untyped-def]
+    res = client.post(
+        "/api/v1/flow-tokens",
+        data=b"{nope",
+        headers={**AUTH, "Content-Type": "application/json"},
+    )
+    assert_error_shape(res, 400)
+
+
+# --- flow tokens -----------------------------------------------------------------------------
+
+
+def test_flow_token_api_201_shape(client) -> None:  # type: ignore[no-untyped-def]
+    before = datetime.now(UTC)
+    res = client.post(
+        "/api/v1/flow-tokens",
+        json={"flow": "appointment", "wa_id": "447700900111", "ttl_seconds": 3600},
+        headers=AUTH,
+    )
+    assert res.status_code == 201
+    body = res.get_json()
+    assert set(body) == {"flow_token", "flow", "wa_id", "expires_at"}
+    assert body["flow"] == "appointment" and body["wa_id"] == "447700900111"
+    assert isinstance(body["flow_token"], str) and body["flow_token"]
+    expires = _parse(body["expires_at"])
+    assert before + timedelta(seconds=3590) <= expires <= datetime.now(UTC) + timedelta(seconds=3610)
+
+
+def test_flow_token_api_without_ttl_is_201(client) -> None:  # type: ignore[no-untyped-def]
+    res = client.post(
+        "/api/v1/flow-tokens", json={"flow": "lead_capture", "wa_id": "447700900112"}, headers=AUTH
+    )
+    assert res.status_code == 201
+    assert _parse(res.get_json()["expires_at"]) > datetime.now(UTC)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"flow": "no_such_flow", "wa_id": "447700900113"},
+        {"wa_id": "447700900113"},
+        {"flow": "appointment"},
+        {"flow": "appointment", "wa_id": "447700900113", "ttl_seconds": "soon"},
+    ],
+)
+def test_flow_token_api_bad_input_is_4xx_error_shape(client, body) -> None:  # type: ignore[no-untyped-def]
+    res = client.post("/api/v1/flow-tokens", json=body, headers=AUTH)
+    assert res.status_code in (400, 404, 422)
+    assert_error_shape(res, res.status_code)
+
+
+# --- contacts' window ------------------------------------------------------------------------
+
+WINDOW_KEYS = {"wa_id", "window_open", "last_inbound_at", "expires_at", "closed_reason"}
+
+
+def test_window_of_unknown_contact(client) -> None:  # type: ignore[no-untyped-def]
+    res = client.get("/api/v1/contacts/15551234567/window", headers=AUTH)
+    assert res.status_code == 200
+    assert res.get_json() == {
+        "wa_id": "15551234567",
+        "window_open": False,
+        "last_inbound_at": None,
+        "expires_at": None,
+        "closed_reason": "no_inbound_message",
+    }
+
+
+def _window(client, wa_id: str) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    res = client.get(f"/api/v1/contacts/{wa_id}/window", headers=AUTH)
+    assert res.status_code == 200
+    body = res.get_json()
+    assert set(body) == WINDOW_KEYS
+    return body
+
+
+def test_window_open_after_text_message_expires_24h_later(client) -> None:  # type: ignore[no-untyped-def]
+    wa_id = "447700900201"
+    sent = int(datetime.now(UTC).timestamp()) - 3600
+    assert post_meta(client, text_message(wa_id, timestamp=sent)).status_code == 200
+    body = _window(client, wa_id)
+    assert body["window_open"] is True
+    assert body["closed_reason"] is None
+    inbound = _parse(body["last_inbound_at"])
+    assert inbound == datetime.fromtimestamp(sent, UTC)
+    assert _parse(body["expires_at"]) == inbound + timedelta(hours=24)
+
+
+def test_window_expired(client) -> None:  # type: ignore[no-untyped-def]
+    wa_id = "447700900202"
+    sent = int(datetime.now(UTC).timestamp()) - 30 * 3600
+    assert post_meta(client, text_message(wa_id, timestamp=sent)).status_code == 200
+    body = _window(client, wa_id)
+    assert body["window_open"] is False
+    assert body["closed_reason"] == "expired"
+    assert _parse(body["expires_at"]) == datetime.fromtimestamp(sent, UTC) + timedelta(hours=24)
+
+
+def test_nfm_reply_counts_as_inbound(client) -> None:  # type: ignore[no-untyped-def]
+    wa_id = "447700900203"
+    sent = int(datetime.now(UTC).timestamp()) - 60
+    token = issue_token(client, "lead_capture", wa_id)["flow_token"]
+    note = nfm_reply(wa_id, {"flow_token": token, **LEAD_FIELDS}, timestamp=sent)
+    assert post_meta(client, note).status_code == 200
+    body = _window(client, wa_id)
+    assert body["window_open"] is True
+    assert _parse(body["last_inbound_at"]) == datetime.fromtimestamp(sent, UTC)
+
+
+def test_131047_closes_with_re_engagement_error(client) -> None:  # type: ignore[no-untyped-def]
+    wa_id = "447700900204"
+    sent = int(datetime.now(UTC).timestamp()) - 3600
+    assert post_meta(client, text_message(wa_id, timestamp=sent)).status_code == 200
+    assert post_meta(client, failed_status(wa_id, timestamp=sent + 60)).status_code == 200
+    body = _window(client, wa_id)
+    assert body["window_open"] is False
+    assert body["closed_reason"] == "re_engagement_error"
+    assert _parse(body["expires_at"]) == datetime.fromtimestamp(sent, UTC) + timedelta(hours=24)
+
+
+def test_window_needs_token(client) -> None:  # type: ignore[no-untyped-def]
+    res = client.get("/api/v1/contacts/15551234567/window")
+    assert res.status_code in (401, 403)
+    assert_error_shape(res, res.status_code)
+
+
+# --- flows, openapi, healthz -----------------------------------------------------------------
+
+
+def test_flows_list_envelope_and_one(client) -> None:  # type: ignore[no-untyped-def]
+    res = client.get("/api/v1/flows", headers=AUTH)
+    assert res.status_code == 200
+    body = res.get_json()
+    assert set(body) == {"items", "next_cursor"}
+    names = {f["name"] for f in body["items"]}
+    assert {"lead_capture", "appointment"} <= names
+    one = client.get("/api/v1/flows/appointment", headers=AUTH)
+    assert one.status_code == 200
+    assert_error_shape(client.get("/api/v1/flows/no_such_flow", headers=AUTH), 404)
+
+
+def test_openapi_needs_no_token_and_paths_are_absolute(client) -> None:  # type: ignore[no-untyped-def]
+    res = client.get("/api/v1/openapi.json")
+    assert res.status_code == 200
+    doc = res.get_json()
+    paths = doc["paths"]
+    assert paths and all(p.startswith("/api/v1/") for p in paths), list(paths)
+    for needed in (
+        "/api/v1/submissions",
+        "/api/v1/submissions.csv",
+        "/api/v1/flow-tokens",
+        "/api/v1/webhook-endpoints",
+        "/api/v1/contacts/{wa_id}/window",
+        "/api/v1/deliveries/{delivery_id}/retry",
+    ):
+        assert needed in paths, needed
+
+
+def test_healthz_is_json(client) -> None:  # type: ignore[no-untyped-def]
+    res = client.get("/healthz")
+    assert res.status_code == 200
+    assert res.is_json and isinstance(res.get_json(), dict)
