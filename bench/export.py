@@ -5,7 +5,7 @@ the ORM row by row), then times, in separate processes:
 - `flowgate export -o FILE` (the real CLI: one snapshot, keyset batches, sanitised cells);
 - the baseline: `sqlite3 -csv` (or `psql \\copy`) selecting the same columns, the ten fields
   pulled out of the JSON by the database, in the same order.
-Wall time and peak RSS (ru_maxrss of that child, from wait4) per process; rows/s; the ratio
+Wall time and peak RSS (ru_maxrss of that process alone) per process; rows/s; the ratio
 flowgate/baseline. Goals (issue 7): peak RSS < 150 MB, RSS at 1M within 20 % of 100k, wall
 time within 3x of the baseline.
 
@@ -27,7 +27,6 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -74,7 +73,7 @@ def rows(n: int) -> Iterator[tuple[object, ...]]:
     for i in range(n):
         hostile = i % 50 == 0
         fields = {
-            "name": f"=HYPERLINK(\"x\",\"Lead {i}\")" if hostile else f"Lead Número {i}",
+            "name": f'=HYPERLINK("x","Lead {i}")' if hostile else f"Lead Número {i}",
             "phone": f"+49 170 {i:07d}",
             "email": f"lead{i}@example.com",
             "company": f'Acme, "Tools" {i % 997}',
@@ -131,7 +130,7 @@ def load_sqlite(path: Path, n: int) -> None:
     with conn:
         for batch in chunked(rows(n), 50_000):
             conn.executemany(
-                f"INSERT INTO submissions ({COLUMNS}) VALUES ({placeholders})",  # noqa: S608
+                f"INSERT INTO submissions ({COLUMNS}) VALUES ({placeholders})",
                 [(*r[:11], sqlite_time(r[11]), sqlite_time(r[12])) for r in batch],  # type: ignore[arg-type]
             )
     conn.execute("ANALYZE")
@@ -150,16 +149,36 @@ def load_postgres(url: str, n: int) -> None:
     engine.dispose()
 
 
+# Runs argv[2:] in a fresh child of this small process and writes "wall maxrss_kb" to argv[1].
+# Why a middleman: a child forked straight from the benchmark would count the benchmark's own
+# memory (Linux keeps the pre-exec RSS in ru_maxrss); forked from here it starts small.
+_MEASURE = """
+import os, sys, time
+out, argv = sys.argv[1], sys.argv[2:]
+start = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    os.execvp(argv[0], argv)
+_, status, usage = os.wait4(pid, 0)
+wall = time.perf_counter() - start
+with open(out, "w") as f:
+    f.write(f"{wall} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)}")
+"""
+
+
 def measure(argv: list[str], env: dict[str, str] | None = None, stdout: int | None = None) -> Run:
     """Run `argv` to completion; its wall time and its own peak RSS."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(argv, env=env, stdout=stdout or subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise SystemExit(f"{argv[0]} failed with {proc.returncode}")
-    return Run(wall, usage.ru_maxrss / 1024)
+    with tempfile.NamedTemporaryFile("r", suffix=".measure") as result:
+        subprocess.run(
+            [sys.executable, "-c", _MEASURE, result.name, *argv],
+            env=env,
+            stdout=stdout or subprocess.DEVNULL,
+            check=True,
+        )
+        wall, rss_kb, code = result.read().split()
+    if int(code) != 0:
+        raise SystemExit(f"{argv[0]} failed with {code}")
+    return Run(float(wall), int(rss_kb) / 1024)
 
 
 def select_list(json_of: str) -> str:
@@ -201,7 +220,7 @@ def bench_sqlite(tmp: Path, n: int) -> tuple[Run, Run]:
     env = instance(tmp, f"sqlite:///{db}")
     ours = flowgate_export(env, tmp / "flowgate.csv")
     query = (
-        "SELECT " + select_list("json_extract(fields, '$.{}')") + " "  # noqa: S608
+        "SELECT " + select_list("json_extract(fields, '$.{}')") + " "
         "FROM submissions ORDER BY submitted_at, id"
     )
     with open(tmp / "sqlite3.csv", "wb") as sink:
@@ -258,8 +277,7 @@ def main() -> None:
     backends = ([] if args.no_sqlite else ["sqlite"]) + (["postgresql"] if args.postgres else [])
     if "sqlite" in backends and not shutil.which("sqlite3"):
         raise SystemExit("the sqlite3 shell is missing: apt-get install -y sqlite3")
-    header = "| backend | rows | flowgate s | rows/s | peak RSS MB | baseline | baseline s | ratio |"
-    print(header)
+    print("| backend | rows | flowgate s | rows/s | peak RSS MB | baseline | baseline s | ratio |")
     print("|" + "---|" * 8)
     results: dict[tuple[str, int], Run] = {}
     for backend in backends:

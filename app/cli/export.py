@@ -55,8 +55,8 @@ def write_export(export: SubmissionCsv, out: IO[bytes], *, progress: IO[str] | N
     """Write every chunk as UTF-8; with `progress`, draw a bar there with rows done, the
     total (exact: same snapshot) and the time left. Returns the rows written."""
     if progress is None:
-        for chunk in export.chunks():
-            out.write(chunk.encode())
+        for chunk in export.encoded():
+            out.write(chunk)
         out.flush()
         return export.rows_written
     total = export.estimate()
@@ -64,8 +64,8 @@ def write_export(export: SubmissionCsv, out: IO[bytes], *, progress: IO[str] | N
         length=total, label="rows", show_pos=True, show_eta=True, file=progress
     ) as bar:
         done = 0
-        for chunk in export.chunks():
-            out.write(chunk.encode())
+        for chunk in export.encoded():
+            out.write(chunk)
             bar.update(export.rows_written - done)
             done = export.rows_written
     out.flush()

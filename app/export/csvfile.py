@@ -16,7 +16,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -42,7 +41,7 @@ FIXED_COLUMNS = (
     "status",
 )
 BOM = "\ufeff"
-_LONG_DIGITS = re.compile(r"[0-9]{19}")
+_FIXED = len(FIXED_COLUMNS)
 BATCH_SIZE = 2000
 
 
@@ -128,6 +127,12 @@ class SubmissionCsv:
         """The number of rows this export will write (same snapshot, so exact)."""
         return query.count(self.session, self.filters)
 
+    def encoded(self) -> Iterator[bytes]:
+        """`chunks()` as UTF-8. Text that is not valid Unicode (an escaped lone surrogate in
+        stored JSON) is written as `?` rather than failing halfway through a download."""
+        for chunk in self.chunks():
+            yield chunk.encode("utf-8", "replace")
+
     def chunks(self) -> Iterator[str]:
         """The BOM (if asked), the header line, then one chunk of lines per batch."""
         buffer = io.StringIO()
@@ -157,31 +162,37 @@ class SubmissionCsv:
 
 def _lines(rows: Sequence[Any], names: list[str], to_iso: Callable[[Any], str]) -> list[list[str]]:
     """CSV cells of a batch. The hot loop of a large export, hence inlined: a plain string
-    that cannot start a formula is written as is, anything else goes through `cell`."""
-    lines = []
+    that cannot start a formula is written as is, anything else goes through `cell`.
+
+    JSON is parsed with orjson (several times faster than the stdlib), which reads integers
+    beyond 64 bits as floats; so a huge float or any nested value is taken from a stdlib
+    parse of that row instead, keeping every exported number exact.
+    """
+    lines: list[list[str]] = []
+    append = lines.append
     for at, ident, flow, wa_id, name, source, status, stored in rows:
-        values = _loads(stored)
+        try:
+            values = orjson.loads(stored)
+        except orjson.JSONDecodeError:  # e.g. an escaped lone surrogate, which orjson refuses
+            values = json.loads(stored)
         get = values.get if values.__class__ is dict else {}.get
-        line = [ident, to_iso(at), flow, wa_id, name, source, status]
-        line += [get(key) for key in names]
-        lines.append(
-            [
-                v if v.__class__ is str and v and v[0] not in DANGEROUS_FIRST else cell(v)
-                for v in line
-            ]
-        )
+        line = [ident, to_iso(at), flow, wa_id, name, source, status, *map(get, names)]
+        exact = None
+        for i, value in enumerate(line):
+            if value.__class__ is not str or not value or value[0] in DANGEROUS_FIRST:
+                if i >= _FIXED and _inexact(value):
+                    exact = exact if exact is not None else json.loads(stored)
+                    value = exact.get(names[i - _FIXED])
+                line[i] = cell(value)
+        append(line)
     return lines
 
 
-def _loads(stored: str) -> Any:
-    """orjson (several times faster), except where it would not be exact: it reads integers
-    beyond 64 bits as floats, so text with such a digit run goes to the stdlib parser."""
-    if _LONG_DIGITS.search(stored) is None:
-        try:
-            return orjson.loads(stored)
-        except orjson.JSONDecodeError:
-            pass
-    return json.loads(stored)
+def _inexact(value: Any) -> bool:
+    """Could orjson have rounded this (a float beyond the 64-bit integer range, or a
+    container that may hold one)?"""
+    kind = value.__class__
+    return (kind is float and not -(2.0**63) <= value < 2.0**64) or kind is dict or kind is list
 
 
 def _iso_sqlite(raw: str) -> str:

@@ -153,3 +153,18 @@ def test_exact_values_times_and_big_integers(app: Flask, db: Database) -> None:
     assert decode(row["n"], structured=True) == big  # not rounded through a float
     assert decode(row["f"], structured=True) == 0.1
     assert (row["neg"], row["ok"], row["none"]) == ("'-2", "false", "")
+
+
+def test_nested_big_integers_and_invalid_unicode_do_not_break_the_export(
+    app: Flask, db: Database
+) -> None:
+    big = -(2**70)
+    # PostgreSQL refuses lone surrogates on the way in; SQLite stores them escaped.
+    name = "\ud800 lone" if db.is_sqlite else "? lone"
+    add(db, submission(fields={"name": name, "deep": {"n": [big]}}))
+    registry = app.extensions["flowgate"].registry
+    with db.session() as session:
+        data = b"".join(SubmissionCsv(session, registry, SubmissionFilter()).encoded())
+    (row,) = rows_of(data.decode("utf-8"))
+    assert decode(row["deep"], structured=True) == {"n": [big]}
+    assert row["name"] == "? lone"

@@ -53,10 +53,10 @@ def export_submissions(query: dict[str, Any]) -> Response:
     rt = runtime()
     filters, excel = query["filters"], query["excel"]
 
-    def generate() -> Iterator[str]:
+    def generate() -> Iterator[bytes]:
         # Its own session: the snapshot must outlive the view while the body streams.
         with rt.db.session() as session:
-            yield from SubmissionCsv(session, rt.registry, filters, excel=excel).chunks()
+            yield from SubmissionCsv(session, rt.registry, filters, excel=excel).encoded()
 
     return Response(
         stream_with_context(generate()),
