@@ -71,7 +71,8 @@ def receive(inbox: Inbox, body: bytes) -> Receipt:
     # Core statements on the table: this runs for every notification, and the ORM's unit of
     # work would cost more than the insert itself.
     with inbox.db.transaction() as session:
-        row = session.execute(
+        conn = session.connection()
+        row = conn.execute(
             select(_TABLE.c.id, _TABLE.c.status, _TABLE.c.error)
             .where(_TABLE.c.body_sha256 == digest)
             .order_by(_TABLE.c.received_at)
@@ -81,7 +82,7 @@ def receive(inbox: Inbox, body: bytes) -> Receipt:
             return Receipt(row.id, row.status, duplicate=True, problem=row.error)
         if row is None:
             notification_id = new_id()
-            session.execute(
+            conn.execute(
                 insert(_TABLE).values(
                     id=notification_id,
                     body=body,
@@ -110,8 +111,14 @@ def process_stored(
     for attempt in (1, 2):
         try:
             with inbox.db.transaction() as session:
+                if inbox.db.is_postgresql:
+                    # Durability comes from the raw row, committed synchronously above: if a
+                    # crash loses this commit, the row is still `pending` and reprocess
+                    # redoes it. A worker's (synchronous) claim of one of these deliveries
+                    # flushes the WAL past this commit before anything is sent.
+                    session.connection().exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
                 report = process_notification(session, ctx, payload)
-                session.execute(_outcome(notification_id, PROCESSED, report.summary()))
+                session.connection().execute(_outcome(notification_id, PROCESSED, report.summary()))
             return Receipt(notification_id, PROCESSED, duplicate)
         except IntegrityError:
             # A concurrent delivery of the same items won the race; the retry sees its rows.

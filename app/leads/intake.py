@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from app.clock import isoformat, now
 from app.delivery.outbox import enqueue_event
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("flowgate.leads")
 
 SOURCES = ("endpoint", "webhook")
+_TABLE = Submission.__table__
 EVENT_TYPE = "flow.submitted"
 TOKEN_MAX = 512
 MESSAGE_ID_MAX = 128
@@ -98,10 +99,16 @@ def record_submission(
     if message_id and intake.source == "webhook":
         keys.append(message_key(message_id))
     if keys:
-        existing = session.scalars(select(Submission).where(Submission.dedup_key.in_(keys))).first()
-        if existing is not None:
-            add_late_errors(existing, extra)
-            return existing, False
+        found = (
+            session.connection()
+            .execute(select(_TABLE.c.id).where(_TABLE.c.dedup_key.in_(keys)).limit(1))
+            .scalar()
+        )
+        if found is not None:
+            existing = session.get(Submission, found)
+            if existing is not None:
+                add_late_errors(existing, extra)
+                return existing, False
 
     submission_id = new_id()
     if intake.source == "endpoint" or not message_id:
@@ -119,21 +126,27 @@ def record_submission(
     name = strip_nul(intake.contact_name) or (contact.profile_name if contact else None)
     submitted_at = intake.submitted_at or now()
 
-    submission = Submission(
-        id=submission_id,
-        flow=intake.flow,
-        wa_id=wa_id,
-        contact_name=clip(name, NAME_MAX),
-        flow_token=token if token and len(token) <= TOKEN_MAX else None,
-        source=intake.source,
-        status="invalid" if errors else "valid",
-        fields=fields,
-        errors=errors,
-        dedup_key=dedup_key,
-        message_id=message_id,
-        submitted_at=submitted_at,
-        received_at=now(),
-    )
+    values = {
+        "id": submission_id,
+        "flow": intake.flow,
+        "wa_id": wa_id,
+        "contact_name": clip(name, NAME_MAX),
+        "flow_token": token if token and len(token) <= TOKEN_MAX else None,
+        "source": intake.source,
+        "status": "invalid" if errors else "valid",
+        "fields": fields,
+        "errors": errors,
+        "dedup_key": dedup_key,
+        "message_id": message_id,
+        "submitted_at": submitted_at,
+        "received_at": now(),
+    }
+    # Inserted now with a cached Core statement (the ORM's unit of work costs more than the
+    # INSERT), then handed to the session as a loaded row: callers get a normal, persistent
+    # Submission, and later dedup queries in this transaction see it.
+    session.connection().execute(insert(_TABLE), values)
+    submission = Submission(**values)
+    make_transient_to_detached(submission)
     session.add(submission)
     if not errors:
         data = event_data(submission, window_state(contact, submitted_at))

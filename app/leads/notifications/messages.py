@@ -96,10 +96,13 @@ def _process_message(
         report.note(where, f"unknown message type {kind!r} (counted as inbound)")
     if at is None:
         report.note(where, "message without a usable timestamp (window unchanged)")
+    contact = None  # held here so the session's identity map keeps it for the lead below
     if wa_id is None:
         report.note(where, "message without a usable sender")
     else:
-        record_inbound(session, wa_id, at=at, name=names.get(wa_id), message_id=message_id)
+        contact = record_inbound(
+            session, wa_id, at=at, name=names.get(wa_id), message_id=message_id
+        )
     interactive = obj(message.get("interactive"))
     if kind == "interactive" and interactive is not None and interactive.get("type") == "nfm_reply":
         if message_id is None:  # still one lead per message when Meta left the id out
@@ -107,6 +110,7 @@ def _process_message(
         _process_nfm_reply(
             session, ctx, message, interactive, wa_id, names, at, message_id, where, report
         )
+    del contact
 
 
 def _process_nfm_reply(
