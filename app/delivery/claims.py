@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, select, update
+from sqlalchemy.orm import Session
 
 from app.db import Database
 from app.models import Delivery, Event, WebhookEndpoint
@@ -45,6 +46,16 @@ def claim_due(
     """Claim up to `limit` due deliveries for `owner` until `now + lease_seconds`."""
     if limit <= 0:
         return []
+    with db.transaction() as session:
+        return claim(session, owner, limit, lease_seconds, now)
+
+
+def claim(
+    session: Session, owner: str, limit: int, lease_seconds: float, now: datetime
+) -> list[Job]:
+    """`claim_due` inside the caller's write transaction (which must commit promptly)."""
+    if limit <= 0:
+        return []
     lease_end = now + timedelta(seconds=lease_seconds)
     enabled = select(WebhookEndpoint.id).where(WebhookEndpoint.enabled.is_(True))
     due = (
@@ -58,51 +69,60 @@ def claim_due(
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    with db.transaction() as session:
-        claimed = session.execute(
-            update(Delivery)
-            .where(Delivery.id.in_(due.scalar_subquery()))
-            .values(
-                lease_owner=owner,
-                lease_expires_at=lease_end,
-                next_attempt_at=lease_end,
-                attempts=Delivery.attempts + 1,
-                updated_at=now,
-            )
-            .returning(Delivery.id, Delivery.attempts)
-            .execution_options(synchronize_session=False)
-        ).all()
-        if not claimed:
-            return []
-        fences = dict(claimed)
-        rows = session.execute(
-            select(Delivery.id, Event.id, Event.body, WebhookEndpoint)
-            .join(Event, Event.id == Delivery.event_id)
-            .join(WebhookEndpoint, WebhookEndpoint.id == Delivery.endpoint_id)
-            .where(Delivery.id.in_(list(fences)))
-        ).all()
-        return [
-            Job(
-                delivery_id=delivery_id,
-                fence=fences[delivery_id],
-                event_id=event_id,
-                body=body.encode("utf-8"),
-                endpoint_id=endpoint.id,
-                url=endpoint.url,
-                secrets=signing_secrets(endpoint, now),
-                endpoint_failing=endpoint.failing_since is not None,
-            )
-            for delivery_id, event_id, body, endpoint in rows
-        ]
+    claimed = session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(due.scalar_subquery()))
+        .values(
+            lease_owner=owner,
+            lease_expires_at=lease_end,
+            next_attempt_at=lease_end,
+            attempts=Delivery.attempts + 1,
+            updated_at=now,
+        )
+        .returning(Delivery.id, Delivery.attempts)
+        .execution_options(synchronize_session=False)
+    ).all()
+    if not claimed:
+        return []
+    fences = dict(claimed)
+    rows = session.execute(
+        select(
+            Delivery.id,
+            Event.id,
+            Event.body,
+            WebhookEndpoint.id,
+            WebhookEndpoint.url,
+            WebhookEndpoint.secret,
+            WebhookEndpoint.previous_secret,
+            WebhookEndpoint.previous_secret_expires_at,
+            WebhookEndpoint.failing_since,
+        )
+        .join(Event, Event.id == Delivery.event_id)
+        .join(WebhookEndpoint, WebhookEndpoint.id == Delivery.endpoint_id)
+        .where(Delivery.id.in_(list(fences)))
+    ).all()
+    return [
+        Job(
+            delivery_id=row[0],
+            fence=fences[row[0]],
+            event_id=row[1],
+            body=row[2].encode("utf-8"),
+            endpoint_id=row[3],
+            url=row[4],
+            secrets=signing_secrets(row[5], row[6], row[7], now),
+            endpoint_failing=row[8] is not None,
+        )
+        for row in rows
+    ]
 
 
-def signing_secrets(endpoint: WebhookEndpoint, now: datetime) -> tuple[str, ...]:
+def signing_secrets(
+    secret: str, previous: str | None, previous_expires: datetime | None, now: datetime
+) -> tuple[str, ...]:
     """The current secret, plus the previous one while its 24 h overlap lasts."""
-    secrets = [endpoint.secret]
-    expires = endpoint.previous_secret_expires_at
-    if endpoint.previous_secret and expires is not None and expires > now:
-        secrets.append(endpoint.previous_secret)
-    return tuple(secrets)
+    if previous and previous_expires is not None and previous_expires > now:
+        return (secret, previous)
+    return (secret,)
 
 
 def release(db: Database, owner: str, jobs: Sequence[Job], now: datetime) -> int:

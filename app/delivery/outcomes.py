@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import insert, tuple_, update
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -49,16 +49,86 @@ def record_outcomes(
     """Apply a batch of results in one short transaction; returns how many applied."""
     if not results:
         return 0
-    applied = 0
     with db.transaction() as session:
-        now = clock.now()
-        for job, result in results:
-            if _apply(session, owner, job, result, policy, now):
-                applied += 1
-    return applied
+        return apply_outcomes(session, owner, results, policy, clock.now())
 
 
-def _apply(
+def apply_outcomes(
+    session: Session,
+    owner: str,
+    results: Sequence[tuple[Job, AttemptResult]],
+    policy: OutcomePolicy,
+    now: datetime,
+) -> int:
+    """`record_outcomes` inside the caller's write transaction.
+
+    Successes with the same status code share one fenced UPDATE (the common case, and what
+    keeps a busy worker near the speed of plain HTTP); every other result is its own.
+    """
+    applied: list[tuple[Job, AttemptResult]] = []
+    successes: dict[int | None, list[tuple[Job, AttemptResult]]] = {}
+    for job, result in results:
+        if result.outcome == DELIVERED:
+            successes.setdefault(result.status_code, []).append((job, result))
+        elif _apply_one(session, owner, job, result, policy, now):
+            applied.append((job, result))
+    for status_code, group in successes.items():
+        fences = {(job.delivery_id, job.fence): (job, result) for job, result in group}
+        done = session.execute(
+            update(Delivery)
+            .where(
+                Delivery.lease_owner == owner,
+                tuple_(Delivery.id, Delivery.attempts).in_(list(fences)),
+            )
+            .values(
+                status="delivered",
+                delivered_at=now,
+                next_attempt_at=None,
+                lease_owner=None,
+                lease_expires_at=None,
+                last_status_code=status_code,
+                last_error=None,
+                updated_at=now,
+            )
+            .returning(Delivery.id, Delivery.attempts)
+            .execution_options(synchronize_session=False)
+        ).all()
+        applied.extend(fences[(delivery_id, fence)] for delivery_id, fence in done)
+        _log_lost(set(fences) - {(d, f) for d, f in done}, "delivered")
+    if applied:
+        session.execute(
+            insert(DeliveryAttempt),
+            [_attempt_row(owner, job, result, now) for job, result in applied],
+        )
+    for job, result in applied:
+        _endpoint_health(session, job, result, policy, now)
+    return len(applied)
+
+
+def _log_lost(lost: set[tuple[str, int]], outcome: str) -> None:
+    for delivery_id, fence in sorted(lost):
+        log.warning(
+            "delivery %s attempt %d: lease lost, outcome %s not recorded",
+            delivery_id,
+            fence,
+            outcome,
+        )
+
+
+def _attempt_row(owner: str, job: Job, result: AttemptResult, now: datetime) -> dict[str, Any]:
+    return {
+        "delivery_id": job.delivery_id,
+        "attempted_at": now - timedelta(milliseconds=result.duration_ms),
+        "status_code": result.status_code,
+        "duration_ms": result.duration_ms,
+        "error": result.error,
+        "response_snippet": result.snippet,
+        "worker": owner[:128],
+        "payload": {"attempt": job.fence, "webhook_timestamp": result.timestamp},
+    }
+
+
+def _apply_one(
     session: Session,
     owner: str,
     job: Job,
@@ -66,6 +136,7 @@ def _apply(
     policy: OutcomePolicy,
     now: datetime,
 ) -> bool:
+    """A failed attempt: reschedule or fail it, fenced by owner and attempt number."""
     values: dict[str, Any] = {
         "lease_owner": None,
         "lease_expires_at": None,
@@ -73,21 +144,18 @@ def _apply(
         "last_error": result.error,
         "updated_at": now,
     }
-    if result.outcome == DELIVERED:
-        values.update(status="delivered", delivered_at=now, next_attempt_at=None)
-    elif result.outcome == GONE:
-        values.update(status="failed", next_attempt_at=None)
-    else:
+    delay = None
+    if result.outcome != GONE:
         delay = policy.retry.next_delay(
             job.fence,
             throttled=result.outcome == THROTTLED,
             retry_after=parse_retry_after(result.retry_after, now),
             rng=policy.rng,
         )
-        if delay is None:
-            values.update(status="failed", next_attempt_at=None)
-        else:
-            values.update(status="pending", next_attempt_at=now + timedelta(seconds=delay))
+    if delay is None:
+        values.update(status="failed", next_attempt_at=None)
+    else:
+        values.update(status="pending", next_attempt_at=now + timedelta(seconds=delay))
     fenced = session.execute(
         update(Delivery)
         .where(
@@ -99,26 +167,8 @@ def _apply(
         .execution_options(synchronize_session=False)
     )
     if not fenced.rowcount:
-        log.warning(
-            "delivery %s attempt %d: lease lost, outcome %s not recorded",
-            job.delivery_id,
-            job.fence,
-            result.outcome,
-        )
+        _log_lost({(job.delivery_id, job.fence)}, result.outcome)
         return False
-    session.add(
-        DeliveryAttempt(
-            delivery_id=job.delivery_id,
-            attempted_at=now - timedelta(milliseconds=result.duration_ms),
-            status_code=result.status_code,
-            duration_ms=result.duration_ms,
-            error=result.error,
-            response_snippet=result.snippet,
-            worker=owner[:128],
-            payload={"attempt": job.fence, "webhook_timestamp": result.timestamp},
-        )
-    )
-    _endpoint_health(session, job, result, policy, now)
     return True
 
 

@@ -17,25 +17,26 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import secrets
 import signal
 import socket
 import threading
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from types import FrameType
 
 import httpx
-from sqlalchemy import exists, select
+from sqlalchemy import exists, select, text
 
 from app import clock
 from app.db import Database
-from app.delivery.claims import Job, claim_due, release
-from app.delivery.outcomes import OutcomePolicy, record_outcomes
+from app.delivery.claims import Job, claim, release
+from app.delivery.outcomes import OutcomePolicy, apply_outcomes
 from app.delivery.pinning import pinned_client
 from app.delivery.schedule import RetryPolicy
-from app.delivery.transport import AttemptResult, AttemptSettings, post_once
+from app.delivery.transport import DELIVERED, RETRY, AttemptResult, AttemptSettings, post_once
 from app.models import Delivery, WebhookEndpoint
 
 log = logging.getLogger(__name__)
@@ -99,39 +100,60 @@ class Worker:
         signal.signal(signal.SIGTERM, handler)
         signal.signal(signal.SIGINT, handler)
 
+    @property
+    def max_inflight(self) -> int:
+        """Claimed rows this worker may hold: up to 4x the concurrency (a queue that keeps
+        the HTTP threads busy while results are written), as far as the lease outlasts the
+        queued attempts ahead of a row plus its own (each bounded by the deadline)."""
+        return self.settings.concurrency * self._prefetch
+
+    @property
+    def _prefetch(self) -> int:
+        s = self.settings
+        return max(1, min(4, int((s.lease_seconds - 5) // s.attempt.deadline)))
+
     def run(self, *, drain: bool = False, max_seconds: float | None = None) -> WorkerStats:
         """The loop. `drain` returns once no pending delivery of an enabled endpoint remains
         (tests, benchmarks, cron-style runs); `max_seconds` bounds the run."""
         s = self.settings
         ends = None if max_seconds is None else time.monotonic() + max_seconds
-        inflight: dict[Future[AttemptResult], Job] = {}
-        finished: list[tuple[Job, AttemptResult]] = []
+        inflight: dict[Future[None], Job] = {}
+        done: queue.SimpleQueue[tuple[Future[None] | None, Job, AttemptResult]]
+        done = queue.SimpleQueue()
+        pending: list[tuple[Job, AttemptResult]] = []
         pool = ThreadPoolExecutor(max_workers=s.concurrency, thread_name_prefix="deliver")
+
+        def attempt(job: Job) -> None:
+            try:
+                result = post_once(
+                    self.client, job.url, job.event_id, job.body, job.secrets, s.attempt
+                )
+            except Exception as exc:  # a bug must not strand the claim in this process
+                log.exception("attempt of delivery %s crashed", job.delivery_id)
+                result = AttemptResult(RETRY, error=f"internal error: {type(exc).__name__}")
+            done.put((None, job, result))
+
         try:
             while True:
                 if ends is not None and time.monotonic() >= ends:
                     self._stop.set()
-                finished = self._write(finished)
-                claimed = 0
-                if not self._stop.is_set() and len(inflight) < s.concurrency:
-                    claimed = self._claim(pool, inflight, s.concurrency - len(inflight))
-                if not inflight:
-                    if self._stop.is_set() and not finished:
-                        break
-                    if drain and not claimed and not finished and not self._work_left():
-                        break
-                    if not claimed:
-                        self._stop.wait(s.poll_interval)
+                pending += self._collect(done, inflight)
+                free = 0 if self._stop.is_set() else self.max_inflight - len(inflight)
+                jobs, pending = self._cycle(pending, free)
+                for job in jobs:
+                    inflight[pool.submit(attempt, job)] = job
+                if inflight:
                     continue
-                done, _ = wait(list(inflight), timeout=s.poll_interval, return_when=FIRST_COMPLETED)
-                for future in done:
-                    finished.append((inflight.pop(future), future.result()))
+                if self._stop.is_set():
+                    break  # unwritten results get a last try below
+                if drain and not jobs and not pending and not self._work_left():
+                    break
+                if not jobs:
+                    self._stop.wait(s.poll_interval)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
-            for future, job in inflight.items():
-                if future.done() and not future.cancelled():
-                    finished.append((job, future.result()))
-            self._write(finished, final=True)
+            pending += self._collect(done, inflight, block=False)
+            self._cycle(pending, 0)
             leftover = [job for future, job in inflight.items() if future.cancelled()]
             if leftover:
                 release(self.db, s.owner, leftover, clock.now())
@@ -139,48 +161,70 @@ class Worker:
                 self.client.close()
         return self.stats
 
-    def _claim(
-        self, pool: ThreadPoolExecutor, inflight: dict[Future[AttemptResult], Job], free: int
-    ) -> int:
+    def _collect(
+        self,
+        done: queue.SimpleQueue[tuple[Future[None] | None, Job, AttemptResult]],
+        inflight: dict[Future[None], Job],
+        *,
+        block: bool = True,
+    ) -> list[tuple[Job, AttemptResult]]:
+        """Finished attempts: wait for the first (up to the poll interval), then take what
+        else finishes within a few milliseconds, up to half the concurrency, so results are
+        written in batches while the pool keeps sending."""
+        out: list[tuple[Job, AttemptResult]] = []
+        target = self.settings.concurrency * max(1, self._prefetch // 2)
+        timeout = self.settings.poll_interval if block and inflight else 0.0
+        while len(out) < target:
+            try:
+                _, job, result = done.get(timeout=timeout) if timeout else done.get_nowait()
+            except queue.Empty:
+                break
+            out.append((job, result))
+            timeout = 0.005 if block else 0.0
+        finished = {id(job) for job, _ in out}
+        for future in [f for f, job in inflight.items() if id(job) in finished]:
+            del inflight[future]
+        return out
+
+    def _cycle(
+        self, results: list[tuple[Job, AttemptResult]], free: int
+    ) -> tuple[list[Job], list[tuple[Job, AttemptResult]]]:
+        """Write `results` and claim up to `free` rows in one short transaction. On a
+        database error nothing is lost: the results are kept for the next turn (and if the
+        lease runs out first, the attempt is simply repeated)."""
+        if not results and free <= 0:
+            return [], results
         s = self.settings
         try:
-            jobs = claim_due(self.db, s.owner, free, s.lease_seconds, clock.now())
+            with self.db.transaction() as session:
+                if self.db.is_postgresql:
+                    # Losing these commits in a server crash only repeats attempts (claims
+                    # and outcomes revert to a state that leads to a retry), so they need
+                    # not wait for the WAL flush. The outbox rows themselves are written
+                    # by the application's own, synchronous transactions.
+                    session.execute(text("SET LOCAL synchronous_commit = off"))
+                now = clock.now()
+                recorded = apply_outcomes(session, s.owner, results, s.outcome, now)
+                jobs = claim(session, s.owner, free, s.lease_seconds, now)
         except Exception:
-            log.exception("claiming deliveries failed; retrying after the poll interval")
+            log.exception("writing %d results / claiming failed; will retry", len(results))
             self._stop.wait(s.poll_interval)
-            return 0
-        for job in jobs:
-            future = pool.submit(
-                post_once, self.client, job.url, job.event_id, job.body, job.secrets, s.attempt
-            )
-            inflight[future] = job
+            return [], results
+        self.stats.recorded += recorded
         self.stats.claimed += len(jobs)
-        return len(jobs)
-
-    def _write(
-        self, finished: list[tuple[Job, AttemptResult]], *, final: bool = False
-    ) -> list[tuple[Job, AttemptResult]]:
-        """Record results; on a database error keep them for the next turn (until the
-        lease runs out, after which the attempt will simply be repeated)."""
-        if not finished:
-            return finished
-        try:
-            self.stats.recorded += record_outcomes(
-                self.db, self.settings.owner, finished, self.settings.outcome
-            )
-        except Exception:
-            log.exception("recording %d outcomes failed", len(finished))
-            return [] if final else finished
-        self.stats.delivered += sum(1 for _, r in finished if r.outcome == "delivered")
-        for job, result in finished:
-            log.info(
-                "delivery %s attempt %d: %s %s",
-                job.delivery_id,
-                job.fence,
-                result.outcome,
-                result.status_code or result.error,
-            )
-        return []
+        for job, result in results:
+            if result.outcome == DELIVERED:
+                self.stats.delivered += 1
+                log.debug("delivery %s attempt %d: delivered", job.delivery_id, job.fence)
+            else:
+                log.info(
+                    "delivery %s attempt %d: %s (%s)",
+                    job.delivery_id,
+                    job.fence,
+                    result.outcome,
+                    result.error,
+                )
+        return jobs, []
 
     def _work_left(self) -> bool:
         """Is any delivery of an enabled endpoint still pending (due now or later)?"""
