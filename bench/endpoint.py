@@ -348,9 +348,7 @@ async def paced(name: str, pool: list[Prepared], port: int, rate: float, seconds
     total = min(len(pool), int(rate * seconds))
     begin = time.perf_counter() + 0.05
 
-    async def one(i: int, req: Prepared) -> None:
-        scheduled = begin + i / rate
-        await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
+    async def one(scheduled: float, req: Prepared) -> None:
         conn = await idle.get()
         try:
             status, body = await conn.request(req, 0.0)
@@ -362,7 +360,14 @@ async def paced(name: str, pool: list[Prepared], port: int, rate: float, seconds
         result.count += 1
         idle.put_nowait(conn)
 
-    await asyncio.gather(*(one(i, req) for i, req in enumerate(pool[:total])))
+    tasks = []
+    for i, req in enumerate(pool[:total]):
+        scheduled = begin + i / rate
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.ensure_future(one(scheduled, req)))
+    await asyncio.gather(*tasks)
     result.elapsed = time.perf_counter() - begin
     return result
 
