@@ -88,3 +88,9 @@ def confirm(ctx: HandlerContext) -> None:
     times = {t["id"] for t in offered_times(str(fields.get("department")), str(fields.get("date")))}
     if fields.get("time") not in times:
         raise ScreenError("That time slot is no longer available. Please go back and pick another.")
+
+
+@handlers.on_back("APPOINTMENT")
+def back_to_booking(ctx: HandlerContext) -> dict[str, Any]:
+    """Back on the booking screen (refresh_on_back): the dropdowns as the user left them."""
+    return _booking_screen(ctx.session_data)

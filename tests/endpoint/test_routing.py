@@ -130,9 +130,10 @@ def test_back_re_renders_with_the_session_data(wa: ClientFactory) -> None:
     client.exchange("APPOINTMENT", {k: chosen[k] for k in ("department", "location", "date")})
     back = client.back("APPOINTMENT")
     assert back["screen"] == "APPOINTMENT"
-    # No BACK handler: the session's values fit none of this screen's (list) properties, so the
-    # data model's examples fill it.
-    assert [t["id"] for t in back["data"]["time"]] == ["09:00", "10:30", "14:00", "16:30"]
+    # The BACK handler rebuilds the dropdowns from the session: all enabled, times of that day.
+    assert back["data"]["is_time_enabled"] is True
+    module = _appointment_module()
+    assert back["data"]["time"] == module.offered_times(chosen["department"], chosen["date"])
     details = client.send(client.request_payload("BACK", "DETAILS", {}))
     assert details.status == 200
     assert details.payload["data"]["department"] == chosen["department"]
