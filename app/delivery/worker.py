@@ -138,6 +138,8 @@ class Worker:
                 if ends is not None and time.monotonic() >= ends:
                     self._stop.set()
                 pending += self._collect(done, inflight)
+                if self._stop.is_set():
+                    self._release_unstarted(inflight)
                 free = 0 if self._stop.is_set() else self.max_inflight - len(inflight)
                 jobs, pending = self._cycle(pending, free)
                 for job in jobs:
@@ -151,15 +153,25 @@ class Worker:
                 if not jobs:
                     self._stop.wait(s.poll_interval)
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-            pending += self._collect(done, inflight, block=False)
+            self._release_unstarted(inflight)
+            pool.shutdown(wait=True)
+            while batch := self._collect(done, inflight, block=False):
+                pending += batch
             self._cycle(pending, 0)
-            leftover = [job for future, job in inflight.items() if future.cancelled()]
-            if leftover:
-                release(self.db, s.owner, leftover, clock.now())
             if self._own_client:
                 self.client.close()
         return self.stats
+
+    def _release_unstarted(self, inflight: dict[Future[None], Job]) -> None:
+        """On shutdown, hand back prefetched rows no thread has started (due again now)."""
+        unstarted = [future for future in inflight if future.cancel()]
+        if not unstarted:
+            return
+        jobs = [inflight.pop(future) for future in unstarted]
+        try:
+            release(self.db, self.settings.owner, jobs, clock.now())
+        except Exception:  # their leases simply run out instead
+            log.exception("releasing %d unstarted deliveries failed", len(jobs))
 
     def _collect(
         self,

@@ -110,11 +110,15 @@ def test_settings_refuse_a_lease_shorter_than_an_attempt():
 
 
 @pytest.mark.slow
-def test_sigterm_finishes_the_attempt_in_flight(db, receiver, settings, tmp_path):
+def test_sigterm_finishes_the_attempt_in_flight_and_releases_the_rest(
+    db, receiver, settings, tmp_path
+):
     rx = receiver(lambda _n, _r: Reply(delay=1.0))
     ep = add_endpoint(db, rx.url)
-    submit(db)
-    proc = start_worker(settings, tmp_path, "--poll", "0.05", "--timeout", "5", "--lease", "10")
+    submit(db, 2)
+    # One thread, and a lease long enough that the second row is prefetched behind it.
+    args = ("--poll", "0.05", "--timeout", "2", "--lease", "10", "--concurrency", "1")
+    proc = start_worker(settings, tmp_path, *args)
     try:
         deadline = time.monotonic() + 15
         while not rx.requests and time.monotonic() < deadline:
@@ -125,6 +129,10 @@ def test_sigterm_finishes_the_attempt_in_flight(db, receiver, settings, tmp_path
     finally:
         if proc.poll() is None:
             proc.kill()
-    [d] = deliveries(db)
-    assert (d.status, d.attempts, d.lease_owner) == ("delivered", 1, None)
+    rows = {d.status: d for d in deliveries(db)}
+    assert (rows["delivered"].attempts, rows["delivered"].lease_owner) == (1, None)
+    released = rows["pending"]
+    assert (released.attempts, released.lease_owner) == (0, None)
+    assert released.next_attempt_at <= clock.now()
+    assert len(rx.requests) == 1
     verify(rx.requests[0], ep.secret)
