@@ -225,4 +225,8 @@ class EndpointService:
             if self.runtime.config.testing:
                 raise AnswerViolation(f"{ex.handler}: {'; '.join(problems)}")
             answer = error_answer(ex, GENERIC_ERROR)
-        return cipher.encrypt(answer)
+        try:
+            return cipher.encrypt(answer)
+        except (TypeError, ValueError):  # a handler put a non-JSON value where anything goes
+            log.exception("flow %s: answer from %s is not JSON", ex.flow, ex.handler)
+            return cipher.encrypt(error_answer(ex, GENERIC_ERROR))
