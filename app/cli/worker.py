@@ -54,6 +54,7 @@ def worker_command(
 ) -> None:
     """Deliver webhooks from the outbox (run one or more; stop with SIGTERM)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is noise
     config = load_config()
     try:
         settings = WorkerSettings(
