@@ -35,6 +35,8 @@ from app.endpoint.protocol import BACK, DATA_EXCHANGE, INIT, PING, SUCCESS
 
 _REF = re.compile(r"\$\{(screen\.([A-Za-z0-9_]+)\.)?(form|data)\.([A-Za-z0-9_]+)\}")
 MAX_STEPS = 100
+Tables = dict[str, dict[str, Any]]  # screen id -> its data, or its form values
+Step = tuple[str, str, dict[str, Any]]  # ("screen" | "done", next screen, data or completion)
 
 
 class Transport(Protocol):
@@ -231,8 +233,13 @@ class WhatsAppClient:
         raise ClientError(f"no completion after {MAX_STEPS} screens")
 
     def _fill(
-        self, screen: Screen, values: Mapping[str, Any], form: dict, datas: dict, forms: dict
-    ):
+        self,
+        screen: Screen,
+        values: Mapping[str, Any],
+        form: dict[str, Any],
+        datas: Tables,
+        forms: Tables,
+    ) -> Step | None:
         """Enter `values`; a component's data_exchange may refresh or leave the screen."""
         for comp in list(screen.components()):
             name = comp.get("name")
@@ -254,7 +261,7 @@ class WhatsAppClient:
                     datas[screen.id] = answer["data"]
         return None
 
-    def _submit(self, screen: Screen, datas: dict, forms: dict) -> tuple[str, str, dict]:
+    def _submit(self, screen: Screen, datas: Tables, forms: Tables) -> Step:
         """Tap the screen's footer (or first on-click action)."""
         clicks = [a for a in screen.actions if a.event == "on-click-action"]
         footer = [a for a in clicks if a.component.get("type") == "Footer"] or clicks
@@ -277,7 +284,9 @@ class WhatsAppClient:
         raise ClientError(f"{screen.id}: unsupported action {action.name!r}")
 
     @staticmethod
-    def _check_option(screen_id: str, comp: dict, value: Any, data: dict) -> None:
+    def _check_option(
+        screen_id: str, comp: dict[str, Any], value: Any, data: dict[str, Any]
+    ) -> None:
         """A choice must be one of the component's options, as on a phone."""
         source = comp.get("data-source")
         if isinstance(source, str):
@@ -295,7 +304,7 @@ def _params(answer: dict[str, Any]) -> dict[str, Any]:
     return dict(answer["data"]["extension_message_response"]["params"])
 
 
-def resolve(value: Any, screen_id: str, datas: dict, forms: dict) -> Any:
+def resolve(value: Any, screen_id: str, datas: Tables, forms: Tables) -> Any:
     """Substitute `${form.x}`, `${data.x}` and `${screen.S.form|data.x}` like the client.
 
     A payload key whose form field was left empty is dropped (nothing to send).
