@@ -36,7 +36,10 @@ def _leads(client, count: int, wa_prefix: str = "4477009") -> list[str]:  # type
     for n in range(count):
         wa_id = f"{wa_prefix}{n:05d}"
         token = issue_token(client, "lead_capture", wa_id)["flow_token"]
-        assert post_meta(client, nfm_reply(wa_id, {"flow_token": token, **LEAD_FIELDS})).status_code == 200
+        assert (
+            post_meta(client, nfm_reply(wa_id, {"flow_token": token, **LEAD_FIELDS})).status_code
+            == 200
+        )
         wa_ids.append(wa_id)
     return wa_ids
 
@@ -180,7 +183,9 @@ def test_flow_token_api_201_shape(client) -> None:  # type: ignore[no-untyped-de
     assert body["flow"] == "appointment" and body["wa_id"] == "447700900111"
     assert isinstance(body["flow_token"], str) and body["flow_token"]
     expires = _parse(body["expires_at"])
-    assert before + timedelta(seconds=3590) <= expires <= datetime.now(UTC) + timedelta(seconds=3610)
+    assert (
+        before + timedelta(seconds=3590) <= expires <= datetime.now(UTC) + timedelta(seconds=3610)
+    )
 
 
 def test_flow_token_api_without_ttl_is_201(client) -> None:  # type: ignore[no-untyped-def]

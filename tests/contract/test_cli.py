@@ -43,7 +43,9 @@ def test_tokens_issue_prints_the_token_alone_and_it_works(  # type: ignore[no-un
     lines = result.stdout.splitlines()
     assert len(lines) == 1 and lines[0] == lines[0].strip() and " " not in lines[0]
     token = lines[0]
-    sealed = seal(private_key.public_key(), {"version": "3.0", "action": "INIT", "flow_token": token})
+    sealed = seal(
+        private_key.public_key(), {"version": "3.0", "action": "INIT", "flow_token": token}
+    )
     res = post_endpoint(client, "appointment", sealed.body)
     assert res.status_code == 200
     assert sealed.open(res.get_data())["screen"] == "APPOINTMENT"

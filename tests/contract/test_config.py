@@ -108,7 +108,9 @@ def test_handshake_without_verify_token_configured_is_403(settings, db) -> None:
 def test_expired_token_is_427(client, private_key) -> None:  # type: ignore[no-untyped-def]
     token = issue_token(client, "appointment", "447700900802", ttl=1)["flow_token"]
     time.sleep(1.1)
-    sealed = seal(private_key.public_key(), {"version": "3.0", "action": "INIT", "flow_token": token})
+    sealed = seal(
+        private_key.public_key(), {"version": "3.0", "action": "INIT", "flow_token": token}
+    )
     res = post_endpoint(client, "appointment", sealed.body)
     assert res.status_code == 427
     assert sealed.open(res.get_data())["error_msg"]
@@ -117,6 +119,8 @@ def test_expired_token_is_427(client, private_key) -> None:  # type: ignore[no-u
 def test_wa_id_binding_does_not_break_valid_owner(client) -> None:  # type: ignore[no-untyped-def]
     wa_id = "447700900803"
     token = issue_token(client, "lead_capture", wa_id)["flow_token"]
-    assert post_meta(client, nfm_reply(wa_id, {"flow_token": token, **LEAD_FIELDS})).status_code == 200
+    assert (
+        post_meta(client, nfm_reply(wa_id, {"flow_token": token, **LEAD_FIELDS})).status_code == 200
+    )
     item = client.get("/api/v1/submissions", headers=AUTH).get_json()["items"][0]
     assert item["status"] == "valid"

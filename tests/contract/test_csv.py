@@ -8,7 +8,14 @@ import io
 
 import pytest
 
-from tests.contract.wire import AUTH, LEAD_FIELDS, assert_error_shape, issue_token, nfm_reply, post_meta
+from tests.contract.wire import (
+    AUTH,
+    LEAD_FIELDS,
+    assert_error_shape,
+    issue_token,
+    nfm_reply,
+    post_meta,
+)
 
 FIXED = ["submission_id", "submitted_at", "flow", "wa_id", "contact_name", "source", "status"]
 LEAD_COLUMNS = ["name", "phone", "email", "service", "preferred_date"]
