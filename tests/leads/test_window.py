@@ -155,3 +155,12 @@ def test_flow_submitted_carries_the_window_at_submission_time(
     assert post(client, nfm_reply(LEAD, token=token_for(WA), timestamp=T0)).status_code == 200
     data = json.loads(one(db, Event).body)["data"]
     assert data["window"] == {"open": True, "expires_at": "2026-09-22T14:13:20Z"}
+
+
+@pytest.mark.parametrize("wa_id", ["x" * 200, "49170%00123"])
+def test_window_of_an_impossible_wa_id_is_a_contact_never_seen(
+    client: FlaskClient, api_headers: dict[str, str], wa_id: str
+) -> None:
+    response = client.get(f"/api/v1/contacts/{wa_id}/window", headers=api_headers)
+    assert response.status_code == 200
+    assert response.get_json()["closed_reason"] == "no_inbound_message"

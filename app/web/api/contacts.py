@@ -6,6 +6,7 @@ from typing import Any
 
 from app.api.schemas.contacts import ContactWindowSchema
 from app.clock import now
+from app.leads.contacts import valid_wa_id
 from app.leads.window import window_state
 from app.models import Contact
 from app.web import db_session
@@ -20,7 +21,8 @@ from app.web.api import route
     errors=(),
 )
 def contact_window(wa_id: str) -> dict[str, Any]:
-    contact = db_session().get(Contact, wa_id) if len(wa_id) <= 32 else None
+    # Anything that cannot be a stored wa_id (too long, NUL) is simply a contact never seen.
+    contact = db_session().get(Contact, wa_id) if valid_wa_id(wa_id) else None
     state = window_state(contact, now())
     return {
         "wa_id": wa_id,
