@@ -7,7 +7,8 @@ the ORM row by row), then times, in separate processes:
   pulled out of the JSON by the database, in the same order.
 Wall time and peak RSS (ru_maxrss of that process alone) per process; rows/s; the ratio
 flowgate/baseline. Goals (issue 7): peak RSS < 150 MB, RSS at 1M within 20 % of 100k, wall
-time within 3x of the baseline.
+time within 3x of the baseline. The command's fixed cost (imports, app, flow registry) is
+measured too, as an export matching no row, and shown beside the ratio.
 
     .venv/bin/python bench/export.py                       # SQLite, 100k and 1M
     .venv/bin/python bench/export.py --postgres postgresql://postgres@127.0.0.1:5432/test
@@ -209,15 +210,21 @@ def instance(tmp: Path, database_url: str) -> dict[str, str]:
     }
 
 
-def flowgate_export(env: dict[str, str], out: Path) -> Run:
+def flowgate_export(env: dict[str, str], out: Path, *extra: str) -> Run:
     cli = str(Path(sys.executable).parent / "flowgate")
-    return measure([cli, "export", "-o", str(out)], env)
+    return measure([cli, "export", "-o", str(out), *extra], env)
 
 
-def bench_sqlite(tmp: Path, n: int) -> tuple[Run, Run]:
+def startup(env: dict[str, str], tmp: Path) -> Run:
+    """The fixed cost of the command (imports, app, flows): an export that matches no row."""
+    return flowgate_export(env, tmp / "empty.csv", "--since", "2999-01-01")
+
+
+def bench_sqlite(tmp: Path, n: int) -> tuple[Run, Run, Run]:
     db = tmp / f"bench_{n}.sqlite3"
     load_sqlite(db, n)
     env = instance(tmp, f"sqlite:///{db}")
+    fixed = startup(env, tmp)
     ours = flowgate_export(env, tmp / "flowgate.csv")
     query = (
         "SELECT " + select_list("json_extract(fields, '$.{}')") + " "
@@ -227,10 +234,10 @@ def bench_sqlite(tmp: Path, n: int) -> tuple[Run, Run]:
         base = measure(["sqlite3", "-csv", "-header", str(db), query], stdout=sink.fileno())
     check(tmp / "flowgate.csv", tmp / "sqlite3.csv", n)
     db.unlink()
-    return ours, base
+    return ours, base, fixed
 
 
-def bench_postgres(tmp: Path, url: str, n: int) -> tuple[Run, Run]:
+def bench_postgres(tmp: Path, url: str, n: int) -> tuple[Run, Run, Run]:
     schema = f"bench_{uuid.uuid4().hex[:12]}"
     plain = make_url(url).set(drivername="postgresql+psycopg")
     admin = create_engine(plain, isolation_level="AUTOCOMMIT")
@@ -240,6 +247,7 @@ def bench_postgres(tmp: Path, url: str, n: int) -> tuple[Run, Run]:
         pinned = plain.update_query_dict({"options": f"-csearch_path={schema}"})
         load_postgres(pinned.render_as_string(hide_password=False), n)
         env = instance(tmp, pinned.render_as_string(hide_password=False))
+        fixed = startup(env, tmp)
         ours = flowgate_export(env, tmp / "flowgate.csv")
         select = select_list("fields->>'{}'")
         copy = (
@@ -253,7 +261,7 @@ def bench_postgres(tmp: Path, url: str, n: int) -> tuple[Run, Run]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
-    return ours, base
+    return ours, base, fixed
 
 
 def check(ours: Path, base: Path, n: int) -> None:
@@ -277,22 +285,26 @@ def main() -> None:
     backends = ([] if args.no_sqlite else ["sqlite"]) + (["postgresql"] if args.postgres else [])
     if "sqlite" in backends and not shutil.which("sqlite3"):
         raise SystemExit("the sqlite3 shell is missing: apt-get install -y sqlite3")
-    print("| backend | rows | flowgate s | rows/s | peak RSS MB | baseline | baseline s | ratio |")
-    print("|" + "---|" * 8)
+    print(
+        "| backend | rows | flowgate s | rows/s | peak RSS MB | baseline | baseline s | ratio "
+        "| startup s | ratio without startup |"
+    )
+    print("|" + "---|" * 10)
     results: dict[tuple[str, int], Run] = {}
     for backend in backends:
         for n in counts:
             with tempfile.TemporaryDirectory(prefix="flowgate-bench-") as tmp:
                 if backend == "sqlite":
-                    ours, base = bench_sqlite(Path(tmp), n)
+                    ours, base, fixed = bench_sqlite(Path(tmp), n)
                     name = "sqlite3 -csv"
                 else:
-                    ours, base = bench_postgres(Path(tmp), args.postgres, n)
+                    ours, base, fixed = bench_postgres(Path(tmp), args.postgres, n)
                     name = "psql \\copy"
             results[(backend, n)] = ours
             print(
                 f"| {backend} | {n:,} | {ours.wall:.2f} | {n / ours.wall:,.0f} | "
-                f"{ours.rss_mb:.1f} | {name} | {base.wall:.2f} | {ours.wall / base.wall:.2f}x |",
+                f"{ours.rss_mb:.1f} | {name} | {base.wall:.2f} | {ours.wall / base.wall:.2f}x | "
+                f"{fixed.wall:.2f} | {(ours.wall - fixed.wall) / base.wall:.2f}x |",
                 flush=True,
             )
     for backend in backends:

@@ -73,7 +73,9 @@ def _operation(op: Operation) -> dict[str, Any]:
     elif op.content_type != "application/json":
         success["content"] = {op.content_type: {"schema": {"type": "string"}}}
     responses: dict[str, Any] = {str(op.status): success}
-    for status in op.errors if not op.auth else (*op.errors, 401):
+    # 400 always: the shell itself refuses NUL characters and malformed bodies on every route.
+    statuses = sorted({*op.errors, 400, *((401,) if op.auth else ())})
+    for status in statuses:
         responses[str(status)] = {
             "description": _ERROR_TEXT.get(status, "Error"),
             "content": {"application/json": {"schema": "Error"}},

@@ -46,3 +46,16 @@ def test_query_parameters_are_never_nullable(client: FlaskClient) -> None:
 
 def _openapi_path(rule: str) -> str:
     return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule)
+
+
+def test_nul_in_any_route_is_a_documented_400(app: Flask, client: FlaskClient, db) -> None:
+    """The shell's NUL guard answers before any view, so every operation documents a 400."""
+    document = client.get("/api/v1/openapi.json").get_json()
+    for ops in document["paths"].values():
+        for op in ops.values():
+            assert "400" in op["responses"], op["operationId"]
+    response = client.get(
+        "/api/v1/contacts/%00/window", headers={"Authorization": "Bearer test-api-token"}
+    )
+    assert response.status_code == 400
+    assert response.get_json()["error"]["details"] == {"wa_id": ["NUL characters are not allowed."]}
