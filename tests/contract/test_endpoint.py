@@ -216,3 +216,45 @@ def test_success_params_and_merged_fields_of_all_screens(flow_client, pub) -> No
     assert sub["flow"] == FLOW and sub["wa_id"] == WA_ID and sub["flow_token"] == token
     assert sub["status"] == "valid" and sub["errors"] == []
     assert re.match(ISO_Z, sub["submitted_at"])
+
+
+def _complete_two_step(client, pub, wa_id: str) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    token = issue_token(client, FLOW, wa_id)["flow_token"]
+    _exchange(client, pub, token, "ONE", {"first": "a"})
+    done = _exchange(client, pub, token, "TWO", {"second": "b"})
+    return done["data"]["extension_message_response"]["params"]
+
+
+def test_endpoint_completion_then_nfm_reply_is_one_lead(flow_client, pub) -> None:  # type: ignore[no-untyped-def]
+    from tests.contract.wire import nfm_reply, post_meta
+
+    params = _complete_two_step(flow_client, pub, WA_ID)
+    assert post_meta(flow_client, nfm_reply(WA_ID, params)).status_code == 200
+    items = flow_client.get("/api/v1/submissions", headers=AUTH).get_json()["items"]
+    assert [i["id"] for i in items] == [params["submission_id"]]
+    assert items[0]["status"] == "valid"
+
+
+def test_nfm_reply_from_another_wa_id_marks_the_endpoint_submission_invalid(  # type: ignore[no-untyped-def]
+    flow_client, pub
+) -> None:
+    """design.md: the endpoint can only check the flow; the nfm_reply from another wa_id
+    makes the submission invalid with that error."""
+    from tests.contract.wire import nfm_reply, post_meta
+
+    params = _complete_two_step(flow_client, pub, WA_ID)
+    assert post_meta(flow_client, nfm_reply("447700999999", params)).status_code == 200
+    items = flow_client.get("/api/v1/submissions", headers=AUTH).get_json()["items"]
+    assert len(items) == 1
+    assert items[0]["status"] == "invalid" and items[0]["errors"]
+
+
+def test_signature_is_over_raw_bytes_not_reserialised_json(flow_client, pub) -> None:  # type: ignore[no-untyped-def]
+    sealed = ping(pub)
+    pretty = json.dumps(json.loads(sealed.body), indent=4).encode()
+    res = post_endpoint(flow_client, FLOW, pretty)
+    assert res.status_code == 200
+    assert (
+        post_endpoint(flow_client, FLOW, pretty, signature=hub_signature(sealed.body)).status_code
+        == 432
+    )

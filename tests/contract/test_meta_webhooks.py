@@ -136,3 +136,25 @@ def test_signed_garbage_never_500(client) -> None:  # type: ignore[no-untyped-de
             headers={"X-Hub-Signature-256": hub_signature(body)},
         )
         assert res.status_code < 500, (body, res.status_code)
+
+
+def test_signature_checked_on_raw_body(client) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from tests.contract.wire import hub_signature
+
+    wa_id = "447700900006"
+    token = issue_token(client, "lead_capture", wa_id)["flow_token"]
+    note = nfm_reply(wa_id, {"flow_token": token, **LEAD_FIELDS}, name="Ada")
+    raw = json.dumps(note, indent=3).replace('"Ada"', '"\\u0041da"').encode()
+    compact = json.dumps(note).encode()
+    wrong = client.post(
+        "/webhooks/whatsapp", data=raw, headers={"X-Hub-Signature-256": hub_signature(compact)}
+    )
+    assert wrong.status_code == 403
+    res = client.post(
+        "/webhooks/whatsapp", data=raw, headers={"X-Hub-Signature-256": hub_signature(raw)}
+    )
+    assert res.status_code == 200
+    items = client.get("/api/v1/submissions", headers=AUTH).get_json()["items"]
+    assert [i["contact_name"] for i in items] == ["Ada"]
