@@ -122,6 +122,7 @@ def process_stored(
             return Receipt(notification_id, PROCESSED, duplicate)
         except IntegrityError:
             # A concurrent delivery of the same items won the race; the retry sees its rows.
+            log.info("notification %s met a concurrent duplicate; retrying", notification_id)
             if attempt == 2:
                 return _failed(inbox, notification_id, "database conflict", duplicate)
         except SQLAlchemyError as exc:

@@ -113,3 +113,35 @@ def test_flow_alerts_are_stored_once_and_logged(
     assert counts(db)["alerts"] == 1
     assert post(client, flow_alert(event="ENDPOINT_LATENCY")).status_code == 200
     assert counts(db)["alerts"] == 2
+
+
+def test_concurrent_deliveries_of_one_lead_store_it_once(client: FlaskClient, db: Database) -> None:
+    """Meta may deliver the same message twice at once, in other batches; one lead results."""
+    import threading
+
+    from tests.leads.meta import LEAD, nfm_reply, token_for
+
+    payload = nfm_reply(LEAD, token=token_for(WA))
+    variants = []
+    for i in range(4):
+        copy = json.loads(json.dumps(payload))
+        copy["entry"][0]["id"] = f"batch-{i % 2}"  # two distinct bodies, each sent twice
+        variants.append(copy)
+    barrier = threading.Barrier(len(variants))
+    codes: list[int] = []
+
+    def send(body: dict) -> None:
+        barrier.wait()
+        codes.append(post(client, body).status_code)
+
+    threads = [threading.Thread(target=send, args=(v,)) for v in variants]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert codes == [200] * 4
+    assert counts(db)["submissions"] == 1
+    assert counts(db)["events"] == 1
+    with db.session() as session:
+        statuses = session.scalars(text("SELECT status FROM inbound_notifications")).all()
+    assert set(statuses) == {"processed"}
