@@ -27,7 +27,7 @@ from sqlalchemy.types import NullType
 
 from app.clock import isoformat
 from app.export import query
-from app.export.cells import DANGEROUS_FIRST, cell
+from app.export.cells import DANGEROUS_FIRST, PREFIX, cell
 from app.export.query import SubmissionFilter
 from app.models import Submission
 
@@ -179,7 +179,15 @@ def _lines(rows: Sequence[Any], names: list[str], to_iso: Callable[[Any], str]) 
         line = [ident, to_iso(at), flow, wa_id, name, source, status, *map(get, names)]
         exact = None
         for i, value in enumerate(line):
-            if value.__class__ is not str or not value or value[0] in DANGEROUS_FIRST:
+            kind = value.__class__
+            if kind is str:
+                if value and value[0] in DANGEROUS_FIRST:
+                    line[i] = PREFIX + value
+            elif kind is bool:
+                line[i] = "true" if value else "false"
+            elif kind is int and value >= 0:  # orjson's ints are exact (see above)
+                line[i] = str(value)
+            else:
                 if i >= _FIXED and _inexact(value):
                     exact = exact if exact is not None else json.loads(stored)
                     value = exact.get(names[i - _FIXED])

@@ -118,7 +118,11 @@ def batches(
     base = select(*columns).where(*filters.conditions()).order_by(at, ident).limit(size)
     stmt = base
     while True:
-        rows = session.execute(stmt).all()
+        result = session.execute(stmt)
+        # Plain DBAPI tuples: every column here is read raw, so Row objects would only add
+        # per-row cost on the export's hot path.
+        rows = result.cursor.fetchall() if hasattr(result, "cursor") else result.all()
+        result.close()
         if rows:
             yield rows
         if len(rows) < size:
