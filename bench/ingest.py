@@ -132,9 +132,7 @@ def start_server(env: dict[str, str], workers: int) -> tuple[subprocess.Popen[by
         "--log-level", "warning",
         "ingest:bench_app()",
     ]  # fmt: skip
-    process = subprocess.Popen(
-        command, env={**os.environ, **env}, pass_fds=(sock.fileno(),)
-    )
+    process = subprocess.Popen(command, env={**os.environ, **env}, pass_fds=(sock.fileno(),))
     sock.close()
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30

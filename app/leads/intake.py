@@ -74,11 +74,6 @@ def message_key(message_id: str) -> str:
     return f"message:{message_id}"
 
 
-def find_by_token(session: Session, flow: str, token: str) -> Submission | None:
-    """The submission of one run of `flow` (the endpoint's), if stored."""
-    return session.scalar(select(Submission).where(Submission.dedup_key == token_key(flow, token)))
-
-
 def record_submission(
     session: Session, registry: FlowRegistry, intake: Intake
 ) -> tuple[Submission, bool]:
