@@ -203,6 +203,7 @@ def test_flow_token_api_without_ttl_is_201(client) -> None:  # type: ignore[no-u
         {"wa_id": "447700900113"},
         {"flow": "appointment"},
         {"flow": "appointment", "wa_id": "447700900113", "ttl_seconds": "soon"},
+        {"flow": "appointment", "wa_id": "447700900113", "ttl_seconds": 0},
     ],
 )
 def test_flow_token_api_bad_input_is_4xx_error_shape(client, body) -> None:  # type: ignore[no-untyped-def]

@@ -258,3 +258,30 @@ def test_signature_is_over_raw_bytes_not_reserialised_json(flow_client, pub) -> 
         post_endpoint(flow_client, FLOW, pretty, signature=hub_signature(sealed.body)).status_code
         == 432
     )
+
+
+def test_path_traversal_flow_name_is_404(flow_client, pub) -> None:  # type: ignore[no-untyped-def]
+    sealed = ping(pub)
+    for name in ("..%2Ftwo_step", "two_step.json", "TWO_STEP"):
+        assert post_endpoint(flow_client, name, sealed.body).status_code == 404
+
+
+def test_ping_with_a_forged_token_is_still_answered(flow_client, pub) -> None:  # type: ignore[no-untyped-def]
+    sealed = seal(pub, {"version": "3.0", "action": "ping", "flow_token": "forged"})
+    res = post_endpoint(flow_client, FLOW, sealed.body)
+    assert res.status_code == 200
+    assert sealed.open(res.get_data())["data"] == {"status": "active"}
+
+
+@pytest.mark.parametrize("field", ["", "iv12"])
+def test_empty_strings_or_short_iv_are_421(flow_client, pub, field) -> None:  # type: ignore[no-untyped-def]
+    if field == "":
+        env = {"encrypted_flow_data": "", "encrypted_aes_key": "", "initial_vector": ""}
+    else:
+        env = json.loads(ping(pub).body)
+        env["initial_vector"] = base64.b64encode(b"\x01" * 12).decode()
+    assert post_endpoint(flow_client, FLOW, json.dumps(env).encode()).status_code == 421
+
+
+def test_non_utf8_body_is_400(flow_client) -> None:  # type: ignore[no-untyped-def]
+    assert post_endpoint(flow_client, FLOW, b"\xff\xfe{}").status_code == 400
