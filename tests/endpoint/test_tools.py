@@ -198,3 +198,22 @@ def test_unloadable_key_is_a_clear_startup_error(settings: dict[str, str], tmp_p
     ]:
         with pytest.raises(ConfigError, match=message):
             create_app(make_config({**settings, "FLOWGATE_PRIVATE_KEY_FILE": files}))
+
+
+def test_simulate_walks_an_endpoint_less_flow_locally(runner: Any, tmp_path: Path) -> None:
+    answers = tmp_path / "answers.json"
+    fields = {
+        "name": "Grace Hopper",
+        "phone": "+1 555 010 9999",
+        "email": "grace@example.com",
+        "service": "other",
+        "preferred_date": "2026-12-14",
+    }
+    answers.write_text(json.dumps({"LEAD_FORM": fields}))
+    # Port 9 (discard) on loopback: nothing listens, and nothing may be contacted.
+    result = runner.invoke(
+        ["simulate", "lead_capture", "--url", "http://127.0.0.1:9", "--answers", str(answers)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "ping" not in result.output and "screen LEAD_FORM" in result.output
+    assert json.loads(result.output.split("completed\n", 1)[1]) == fields
