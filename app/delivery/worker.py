@@ -21,6 +21,7 @@ import queue
 import secrets
 import signal
 import socket
+import sys
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -122,6 +123,11 @@ class Worker:
         done = queue.SimpleQueue()
         pending: list[tuple[Job, AttemptResult]] = []
         pool = ThreadPoolExecutor(max_workers=s.concurrency, thread_name_prefix="deliver")
+        # Each database round trip gives up the GIL; with the HTTP threads busy, getting it
+        # back takes up to the switch interval (5 ms by default), which would make the one
+        # thread that writes results the bottleneck. A shorter interval while running.
+        switch = sys.getswitchinterval()
+        sys.setswitchinterval(min(switch, 0.0005))
 
         def attempt(job: Job) -> None:
             try:
@@ -160,6 +166,7 @@ class Worker:
             self._cycle(pending, 0)
             if self._own_client:
                 self.client.close()
+            sys.setswitchinterval(switch)
         return self.stats
 
     def _release_unstarted(self, inflight: dict[Future[None], Job]) -> None:
