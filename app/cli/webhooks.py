@@ -58,7 +58,7 @@ def add(url: str, events: tuple[str, ...], description: str | None) -> None:
 def list_(as_json: bool) -> None:
     """Every endpoint with its state (secrets are never listed)."""
     with _runtime().db.session() as session:
-        rows = [core.endpoint_to_dict(e) for e in core.list_endpoints(session)]
+        rows = [core.endpoint_to_dict(e) for e in core.list_endpoints(session)[0]]
     for row in rows:
         if as_json:
             click.echo(json.dumps(row))

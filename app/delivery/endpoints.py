@@ -74,8 +74,39 @@ def get_endpoint(session: Session, endpoint_id: str) -> WebhookEndpoint:
     return endpoint
 
 
-def list_endpoints(session: Session) -> list[WebhookEndpoint]:
-    return list(session.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.created_at)))
+def list_endpoints(
+    session: Session, *, limit: int | None = None, cursor: str | None = None
+) -> tuple[list[WebhookEndpoint], str | None]:
+    """Oldest first, keyset-paginated on (created_at, id); no limit means all."""
+    query = select(WebhookEndpoint)
+    if cursor:
+        at, last_id = _cursor_key(cursor)
+        query = query.where(
+            or_(
+                WebhookEndpoint.created_at > at,
+                and_(WebhookEndpoint.created_at == at, WebhookEndpoint.id > last_id),
+            )
+        )
+    query = query.order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)
+    if limit is None:
+        return list(session.scalars(query)), None
+    rows = list(session.scalars(query.limit(limit + 1)))
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, encode_cursor({"t": rows[-1].created_at.isoformat(), "id": rows[-1].id})
+
+
+def _cursor_key(cursor: str) -> tuple[datetime, str]:
+    """The (created_at, id) inside a cursor; anything else is a 400 naming `cursor`."""
+    key = decode_cursor(cursor, ("t", "id"))
+    try:
+        at = datetime.fromisoformat(str(key["t"]))
+    except ValueError:
+        at = None
+    if at is None or at.tzinfo is None or not isinstance(key["id"], str):
+        raise InvalidRequest("invalid cursor", details={"cursor": ["Not a valid cursor."]})
+    return at, key["id"]
 
 
 def delete_endpoint(session: Session, endpoint_id: str) -> None:
@@ -176,15 +207,9 @@ def list_deliveries(
     if status:
         query = query.where(Delivery.status == status)
     if cursor:
-        key = decode_cursor(cursor, ("t", "id"))
-        try:
-            at = datetime.fromisoformat(str(key["t"]))
-        except ValueError:
-            at = None
-        if at is None or at.tzinfo is None or not isinstance(key["id"], str):
-            raise InvalidRequest("invalid cursor", details={"cursor": ["Not a valid cursor."]})
+        at, last_id = _cursor_key(cursor)
         query = query.where(
-            or_(Delivery.created_at < at, and_(Delivery.created_at == at, Delivery.id < key["id"]))
+            or_(Delivery.created_at < at, and_(Delivery.created_at == at, Delivery.id < last_id))
         )
     query = query.order_by(Delivery.created_at.desc(), Delivery.id.desc()).limit(limit + 1)
     rows = list(session.scalars(query))

@@ -284,12 +284,6 @@ def test_endpoint_submission_event_has_source_endpoint(  # type: ignore[no-untyp
     assert data["window"] == {"open": False, "expires_at": None}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="contract gap: GET /api/v1/webhook-endpoints ignores `limit`/`cursor` "
-    "(all rows, next_cursor always null; limit=501 is a 200), app/web/api/webhooks.py "
-    "list_endpoints",
-)
 def test_webhook_endpoint_list_honours_limit(client) -> None:  # type: ignore[no-untyped-def]
     for n in range(3):
         _endpoint(client, f"http://127.0.0.1:9/{n}")

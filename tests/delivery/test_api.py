@@ -176,3 +176,22 @@ def test_cli_add_and_list(runner, receiver):
     assert listed.exit_code == 0 and rx.url in listed.output and "whsec_" not in listed.output
     refused = runner.invoke(["webhooks", "add", "http://192.168.1.1/x"])
     assert refused.exit_code != 0 and "private" in refused.output
+
+
+def test_endpoint_list_pages_with_limit_and_cursor(client, api_headers):
+    created = [
+        _create(client, api_headers, f"http://127.0.0.1:9/{n}").get_json()["id"] for n in range(3)
+    ]
+    seen, cursor = [], None
+    while True:
+        query = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = client.get("/api/v1/webhook-endpoints", query_string=query, headers=api_headers)
+        assert page.status_code == 200
+        seen += [item["id"] for item in page.get_json()["items"]]
+        cursor = page.get_json()["next_cursor"]
+        if not cursor:
+            break
+    assert seen == created
+    for bad in ({"limit": 501}, {"limit": 0}, {"cursor": "x"}):
+        response = client.get("/api/v1/webhook-endpoints", query_string=bad, headers=api_headers)
+        assert response.status_code == 400, bad

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Response
 
-from app.api.schemas.common import list_of
+from app.api.schemas.common import PageQuerySchema, list_of
 from app.api.schemas.webhooks import (
     DeliveryListQuerySchema,
     DeliverySchema,
@@ -51,14 +51,15 @@ def create_endpoint(body: dict[str, Any]) -> dict[str, Any]:
 
 @route(
     "/webhook-endpoints",
-    summary="List webhook endpoints (without secrets)",
+    summary="List webhook endpoints, oldest first (without secrets)",
     tag=TAG,
+    query=PageQuerySchema,
     response=list_of(EndpointSchema),
-    errors=(),
+    errors=(400,),
 )
-def list_endpoints() -> dict[str, Any]:
-    items = [core.endpoint_to_dict(e) for e in core.list_endpoints(db_session())]
-    return {"items": items, "next_cursor": None}
+def list_endpoints(query: dict[str, Any]) -> dict[str, Any]:
+    rows, cursor = core.list_endpoints(db_session(), limit=query["limit"], cursor=query["cursor"])
+    return {"items": [core.endpoint_to_dict(e) for e in rows], "next_cursor": cursor}
 
 
 @route(
