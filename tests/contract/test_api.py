@@ -335,3 +335,72 @@ def test_messages_send_route_exists(client) -> None:  # type: ignore[no-untyped-
     assert any(p.startswith("/api/v1/messages") for p in paths)
     res = client.post("/api/v1/messages", json={}, headers=AUTH)
     assert res.status_code not in (404, 405)
+
+
+def test_window_reopens_after_131047_on_a_new_inbound_message(client) -> None:  # type: ignore[no-untyped-def]
+    wa_id = "447700900205"
+    now = int(datetime.now(UTC).timestamp())
+    assert post_meta(client, text_message(wa_id, timestamp=now - 3600)).status_code == 200
+    assert post_meta(client, failed_status(wa_id, timestamp=now - 3000)).status_code == 200
+    assert _window(client, wa_id)["closed_reason"] == "re_engagement_error"
+    assert post_meta(client, text_message(wa_id, timestamp=now - 2000)).status_code == 200
+    body = _window(client, wa_id)
+    assert body["window_open"] is True and body["closed_reason"] is None
+    assert _parse(body["last_inbound_at"]) == datetime.fromtimestamp(now - 2000, UTC)
+
+
+def test_late_older_message_does_not_move_the_window_back(client) -> None:  # type: ignore[no-untyped-def]
+    wa_id = "447700900206"
+    now = int(datetime.now(UTC).timestamp())
+    assert post_meta(client, text_message(wa_id, timestamp=now - 100)).status_code == 200
+    assert post_meta(client, text_message(wa_id, timestamp=now - 50_000)).status_code == 200
+    body = _window(client, wa_id)
+    assert body["window_open"] is True
+    assert _parse(body["last_inbound_at"]) == datetime.fromtimestamp(now - 100, UTC)
+
+
+def test_every_time_in_api_answers_is_utc_with_z(client) -> None:  # type: ignore[no-untyped-def]
+    wa_id = "447700900207"
+    now = int(datetime.now(UTC).timestamp())
+    assert post_meta(client, text_message(wa_id, timestamp=now - 10)).status_code == 200
+    _leads(client, 1, "4477003")
+    made = client.post(
+        "/api/v1/webhook-endpoints",
+        json={"url": "http://127.0.0.1:9/t", "events": ["flow.submitted"]},
+        headers=AUTH,
+    )
+    assert made.status_code == 201
+    answers = [
+        client.get("/api/v1/submissions", headers=AUTH).get_json(),
+        client.get(f"/api/v1/contacts/{wa_id}/window", headers=AUTH).get_json(),
+        client.get("/api/v1/webhook-endpoints", headers=AUTH).get_json(),
+        client.get(
+            f"/api/v1/webhook-endpoints/{made.get_json()['id']}/deliveries", headers=AUTH
+        ).get_json(),
+        issue_token(client, "lead_capture", wa_id),
+    ]
+    found: list[str] = []
+
+    def walk(value: object) -> None:
+        if isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+        elif isinstance(value, str) and re.match(r"^\d{4}-\d{2}-\d{2}T", value):
+            found.append(value)
+
+    walk(answers)
+    assert len(found) >= 5, found
+    assert all(re.match(ISO_Z, value) for value in found), found
+
+
+def test_healthz_reports_an_unreachable_database(settings, db) -> None:  # type: ignore[no-untyped-def]
+    from app import create_app
+    from tests.conftest import make_config
+
+    broken = {**settings, "FLOWGATE_DATABASE_URL": "sqlite:////nonexistent-dir/x/flowgate.db"}
+    res = create_app(make_config(broken)).test_client().get("/healthz")
+    assert res.status_code == 503
+    assert res.is_json and isinstance(res.get_json(), dict)

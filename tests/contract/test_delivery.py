@@ -290,5 +290,14 @@ def test_webhook_endpoint_list_honours_limit(client) -> None:  # type: ignore[no
     page = client.get("/api/v1/webhook-endpoints", query_string={"limit": 1}, headers=AUTH)
     assert page.status_code == 200
     assert len(page.get_json()["items"]) == 1 and page.get_json()["next_cursor"]
+    seen = [e["id"] for e in page.get_json()["items"]]
+    cursor = page.get_json()["next_cursor"]
+    while cursor:
+        query = {"limit": 1, "cursor": cursor}
+        nxt = client.get("/api/v1/webhook-endpoints", query_string=query, headers=AUTH).get_json()
+        seen += [e["id"] for e in nxt["items"]]
+        cursor = nxt["next_cursor"]
+    assert len(seen) == 3 == len(set(seen))
     too_many = client.get("/api/v1/webhook-endpoints", query_string={"limit": 501}, headers=AUTH)
     assert too_many.status_code == 400
+    assert set(too_many.get_json()) == {"error"}

@@ -285,3 +285,54 @@ def test_empty_strings_or_short_iv_are_421(flow_client, pub, field) -> None:  # 
 
 def test_non_utf8_body_is_400(flow_client) -> None:  # type: ignore[no-untyped-def]
     assert post_endpoint(flow_client, FLOW, b"\xff\xfe{}").status_code == 400
+
+
+def test_chunked_body_over_limit_is_413_and_small_one_served(flow_client, pub) -> None:  # type: ignore[no-untyped-def]
+    """Without a Content-Length the limit still holds (the body is read at most limit + 1)."""
+    import io
+
+    big = b"{" + b" " * 1048600 + b"}"
+    res = flow_client.post(
+        f"/flows/{FLOW}/endpoint",
+        input_stream=io.BytesIO(big),
+        headers={"Transfer-Encoding": "chunked", "X-Hub-Signature-256": hub_signature(big)},
+    )
+    assert res.status_code == 413
+    sealed = ping(pub)
+    res = flow_client.post(
+        f"/flows/{FLOW}/endpoint",
+        input_stream=io.BytesIO(sealed.body),
+        headers={"Transfer-Encoding": "chunked", "X-Hub-Signature-256": hub_signature(sealed.body)},
+    )
+    assert res.status_code == 200
+
+
+def _hs256(payload: dict, secret: str) -> str:  # type: ignore[type-arg]
+    import hashlib
+    import hmac
+
+    def b64(raw: bytes) -> str:
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    head = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    body = b64(json.dumps(payload).encode())
+    sig = hmac.new(secret.encode(), f"{head}.{body}".encode(), hashlib.sha256).digest()
+    return f"{head}.{body}.{b64(sig)}"
+
+
+@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
+def test_data_api_4_request_with_genuine_flow_token_signature_is_served(flow_client, pub) -> None:  # type: ignore[no-untyped-def]
+    """protocol.md §7.2: an HS256 JWT signed with the app secret holding the flow token."""
+    from tests.conftest import APP_SECRET
+
+    token = issue_token(flow_client, FLOW, WA_ID)["flow_token"]
+    payload = {
+        "version": "4.0",
+        "action": "INIT",
+        "flow_token": token,
+        "flow_token_signature": _hs256({"flow_token": token}, APP_SECRET),
+    }
+    sealed = seal(pub, payload)
+    res = post_endpoint(flow_client, FLOW, sealed.body)
+    assert res.status_code == 200
+    assert sealed.open(res.get_data())["screen"] == "ONE"

@@ -158,3 +158,46 @@ def test_signature_checked_on_raw_body(client) -> None:  # type: ignore[no-untyp
     assert res.status_code == 200
     items = client.get("/api/v1/submissions", headers=AUTH).get_json()["items"]
     assert [i["contact_name"] for i in items] == ["Ada"]
+
+
+def test_statuses_and_flow_alerts_are_acknowledged_without_leads(client) -> None:  # type: ignore[no-untyped-def]
+    from tests.contract.wire import envelope
+
+    status = envelope(
+        {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "15550000000", "phone_number_id": "111"},
+            "statuses": [
+                {
+                    "id": "wamid.S1",
+                    "status": "delivered",
+                    "timestamp": "1764115200",
+                    "recipient_id": "447700900007",
+                }
+            ],
+        }
+    )
+    alert = {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": "WABA1",
+                "changes": [
+                    {
+                        "field": "flows",
+                        "value": {
+                            "event": "ENDPOINT_ERROR_RATE",
+                            "flow_id": "123",
+                            "message": "error rate high",
+                            "alert_state": "ACTIVATED",
+                            "error_rate": 12,
+                            "threshold": 10,
+                        },
+                    }
+                ],
+            }
+        ],
+    }
+    assert post_meta(client, status).status_code == 200
+    assert post_meta(client, alert).status_code == 200
+    assert client.get("/api/v1/submissions", headers=AUTH).get_json()["items"] == []
