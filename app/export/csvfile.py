@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 import orjson
 from sqlalchemy import Text, cast, func, select, text, type_coerce
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
@@ -66,16 +67,20 @@ def schema_fields(registry: Registry | None, flow: str) -> list[str]:
     return [str(name) for name in properties] if isinstance(properties, dict) else []
 
 
-def field_keys(session: Session, filters: SubmissionFilter) -> set[str]:
-    """Every key of `fields` among the matching rows, found by the database in one pass."""
+def field_keys(session: Session, filters: SubmissionFilter, known: Sequence[str] = ()) -> set[str]:
+    """The keys of `fields` among the matching rows other than `known`, found by the
+    database in one pass (PostgreSQL drops the known keys first, which is several times
+    cheaper than listing them all)."""
     if session.get_bind().dialect.name == "postgresql":
-        keys = func.jsonb_object_keys(Submission.fields)
-        stmt = select(keys).where(*filters.conditions()).distinct()
+        values: Any = Submission.fields
+        if known:
+            values = values.op("-")(cast(list(known), postgresql.ARRAY(Text)))
+        stmt = select(func.jsonb_object_keys(values)).where(*filters.conditions()).distinct()
     else:
         each = func.json_each(Submission.fields).table_valued("key").alias("field_key")
         stmt = select(each.c.key).select_from(Submission).join(each, text("1 = 1"))
         stmt = stmt.where(*filters.conditions()).distinct()
-    return {str(key) for key in session.scalars(stmt)}
+    return {str(key) for key in session.scalars(stmt)} - set(known)
 
 
 class SubmissionCsv:
@@ -114,7 +119,7 @@ class SubmissionCsv:
         ordered: dict[str, None] = {}
         for flow in flows:
             ordered.update(dict.fromkeys(schema_fields(self.registry, flow)))
-        seen = field_keys(self.session, self.filters)
+        seen = field_keys(self.session, self.filters, list(ordered))
         ordered.update(dict.fromkeys(sorted(seen - ordered.keys())))
         return list(ordered)
 
