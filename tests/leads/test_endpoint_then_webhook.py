@@ -7,17 +7,22 @@ The endpoint side is driven by issue 3's WhatsApp-client emulator through the re
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
+from app import create_app
 from app.crypto.tokens import issue_token
 from app.db import Database
 from app.endpoint.emulator import FlaskTransport, WhatsAppClient, nfm_reply_notification
 from app.models import Contact, Event, OutboundMessage, Submission
+from tests.conftest import ROOT, make_config
 from tests.leads.meta import TOKEN_SECRET, add_endpoint, counts, one, post
 
 WA = "447700900123"
@@ -125,3 +130,65 @@ def test_reply_from_another_contact_marks_the_lead_invalid_once(
     payload["entry"][0]["id"] = "rebatched"  # other bytes, same message
     assert post(client, payload).status_code == 200
     assert len(one(db, Submission).errors) == 1
+
+
+def test_foreign_token_runs_stay_apart_and_learn_their_sender(
+    settings: dict[str, str], db: Database, private_key: rsa.RSAPrivateKey, tmp_path: Path
+) -> None:
+    """Templates send a static token ("unused"): each run is its own lead, and each run's
+    nfm_reply is matched to it by our submission_id param, filling in who submitted."""
+    flows, schemas = tmp_path / "flows", tmp_path / "schemas"
+    flows.mkdir()
+    schemas.mkdir()
+    shutil.copy(ROOT / "flows" / "appointment.json", flows / "appointment.json")
+    shutil.copy(ROOT / "schemas" / "appointment.json", schemas / "appointment.json")
+    (flows / "appointment.py").write_text(
+        "from app.endpoint.handlers import FlowHandlers\n"
+        "handlers = FlowHandlers(accept_foreign_tokens=True)\n"
+    )
+    app = create_app(
+        make_config(
+            {**settings, "FLOWGATE_FLOWS_DIR": str(flows), "FLOWGATE_SCHEMAS_DIR": str(schemas)}
+        )
+    )
+    try:
+        definition = app.extensions["flowgate"].registry.get("appointment")
+        fields = {
+            "department": "cardiology",
+            "location": "city_centre",
+            "date": "2026-12-02",
+            "time": "09:00",
+            "name": "Ana",
+            "email": "ana@example.com",
+            "phone": "+44 7700 900123",
+            "more_details": "",
+        }
+        replies = []
+        for i, wa_id in enumerate(("447700900001", "447700900002")):
+            phone = WhatsAppClient(
+                flow="appointment",
+                document=definition.document,
+                public_key=private_key.public_key(),
+                app_secret="test-app-secret",
+                transport=FlaskTransport(app.test_client()),
+                flow_token="unused",
+            )
+            phone.init()
+            done = phone.exchange("SUMMARY", {**fields, "name": f"User {i}"})
+            params = done["data"]["extension_message_response"]["params"]
+            replies.append(
+                nfm_reply_notification(
+                    params, wa_id=wa_id, message_id=f"wamid.{i}", contact_name=f"User {i}"
+                )
+            )
+        client = app.test_client()
+        for payload in replies + replies:  # each reply delivered twice
+            assert post(client, payload).status_code == 200
+        with db.session() as session:
+            stored = session.scalars(select(Submission).order_by(Submission.wa_id)).all()
+        assert [(s.source, s.wa_id, s.contact_name) for s in stored] == [
+            ("endpoint", "447700900001", "User 0"),
+            ("endpoint", "447700900002", "User 1"),
+        ]
+    finally:
+        app.extensions["flowgate"].db.dispose()

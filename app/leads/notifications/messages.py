@@ -141,6 +141,7 @@ def _process_nfm_reply(
     extra = list(route.errors)
     if route.existing is not None:
         add_late_errors(route.existing, extra)
+        _fill_sender(route.existing, wa_id, names.get(wa_id) if wa_id else None)
         report.duplicates += 1
         return
     if problem is not None:
@@ -177,3 +178,14 @@ def _response(raw: Any) -> tuple[dict[str, Any] | None, str | None]:
     if not isinstance(parsed, dict):
         return None, "response_json is not a JSON object"
     return parsed, None
+
+
+def _fill_sender(submission: Any, wa_id: str | None, name: str | None) -> None:
+    """An endpoint run on a foreign token cannot know its user; its nfm_reply tells us.
+
+    Only missing values are filled (never overwritten), so a redelivery changes nothing.
+    """
+    if submission.wa_id is None and wa_id is not None:
+        submission.wa_id = wa_id
+    if submission.contact_name is None and name:
+        submission.contact_name = name[:256]
