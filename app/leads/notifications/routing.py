@@ -23,6 +23,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.crypto.tokens import TokenClaims, TokenError, verify_token
+from app.endpoint.handlers import handlers_for
 from app.leads.intake import token_key
 from app.leads.notifications.reader import ProcessingContext, text
 from app.leads.validation import error
@@ -79,7 +81,7 @@ def find_flow(
         sent = session.get(OutboundMessage, context_id)
         if sent is not None and sent.flow:
             return Route(sent.flow, token or sent.flow_token, "context")
-    flows = [d for d in (ctx.registry.all() if ctx.registry is not None else [])]
+    flows = list(ctx.registry.all()) if ctx.registry is not None else []
     if token is not None and flows:
         keys = [token_key(d.name, token) for d in flows]
         earlier = session.scalars(select(Submission).where(Submission.dedup_key.in_(keys))).first()
@@ -91,9 +93,7 @@ def find_flow(
     return Route(None, token, "several_defaults" if defaults else "none")
 
 
-def _verified(secret: str, token: str) -> Any:
-    from app.crypto.tokens import TokenError, verify_token
-
+def _verified(secret: str, token: str) -> TokenClaims | None:
     try:
         return verify_token(secret, token)
     except TokenError:
@@ -101,8 +101,6 @@ def _verified(secret: str, token: str) -> Any:
 
 
 def _is_default(definition: Any) -> bool:
-    from app.endpoint.handlers import handlers_for
-
     try:
         return bool(handlers_for(definition).webhook_default)
     except Exception:  # a broken flow module must not stop other leads
