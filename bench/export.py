@@ -8,7 +8,9 @@ the ORM row by row), then times, in separate processes:
 Wall time and peak RSS (ru_maxrss of that process alone) per process; rows/s; the ratio
 flowgate/baseline. Goals (issue 7): peak RSS < 150 MB, RSS at 1M within 20 % of 100k, wall
 time within 3x of the baseline. The command's fixed cost (imports, app, flow registry) is
-measured too, as an export matching no row, and shown beside the ratio.
+measured too, as an export matching no row, and shown beside the ratio, as is the CPU time
+of both processes (steadier than wall time on a shared machine; for PostgreSQL it leaves out
+the server's own work, which psql's figure mostly is).
 
     .venv/bin/python bench/export.py                       # SQLite, 100k and 1M
     .venv/bin/python bench/export.py --postgres postgresql://postgres@127.0.0.1:5432/test
@@ -67,6 +69,7 @@ T0 = datetime(2026, 1, 1, tzinfo=UTC)
 class Run:
     wall: float
     rss_mb: float
+    cpu: float  # user + system seconds of the process itself (not the database server's)
 
 
 def rows(n: int) -> Iterator[tuple[object, ...]]:
@@ -163,7 +166,8 @@ if pid == 0:
 _, status, usage = os.wait4(pid, 0)
 wall = time.perf_counter() - start
 with open(out, "w") as f:
-    f.write(f"{wall} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)}")
+    cpu = usage.ru_utime + usage.ru_stime
+    f.write(f"{wall} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)} {cpu}")
 """
 
 
@@ -176,10 +180,10 @@ def measure(argv: list[str], env: dict[str, str] | None = None, stdout: int | No
             stdout=stdout or subprocess.DEVNULL,
             check=True,
         )
-        wall, rss_kb, code = result.read().split()
+        wall, rss_kb, code, cpu = result.read().split()
     if int(code) != 0:
         raise SystemExit(f"{argv[0]} failed with {code}")
-    return Run(float(wall), int(rss_kb) / 1024)
+    return Run(float(wall), int(rss_kb) / 1024, float(cpu))
 
 
 def select_list(json_of: str) -> str:
@@ -287,9 +291,9 @@ def main() -> None:
         raise SystemExit("the sqlite3 shell is missing: apt-get install -y sqlite3")
     print(
         "| backend | rows | flowgate s | rows/s | peak RSS MB | baseline | baseline s | ratio "
-        "| startup s | ratio without startup |"
+        "| startup s | ratio without startup | CPU s flowgate / baseline |"
     )
-    print("|" + "---|" * 10)
+    print("|" + "---|" * 11)
     results: dict[tuple[str, int], Run] = {}
     for backend in backends:
         for n in counts:
@@ -304,7 +308,8 @@ def main() -> None:
             print(
                 f"| {backend} | {n:,} | {ours.wall:.2f} | {n / ours.wall:,.0f} | "
                 f"{ours.rss_mb:.1f} | {name} | {base.wall:.2f} | {ours.wall / base.wall:.2f}x | "
-                f"{fixed.wall:.2f} | {(ours.wall - fixed.wall) / base.wall:.2f}x |",
+                f"{fixed.wall:.2f} | {(ours.wall - fixed.wall) / base.wall:.2f}x | "
+                f"{ours.cpu:.2f} / {base.cpu:.2f} |",
                 flush=True,
             )
     for backend in backends:
