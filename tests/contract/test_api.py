@@ -4,7 +4,7 @@ contacts' window, OpenAPI without a token, /healthz."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -404,3 +404,24 @@ def test_healthz_reports_an_unreachable_database(settings, db) -> None:  # type:
     res = create_app(make_config(broken)).test_client().get("/healthz")
     assert res.status_code == 503
     assert res.is_json and isinstance(res.get_json(), dict)
+
+
+def test_since_until_honour_utc_offsets(client) -> None:  # type: ignore[no-untyped-def]
+    _leads(client, 1, "4477004")
+    now = datetime.now(UTC)
+    plus2, minus5 = timezone(timedelta(hours=2)), timezone(timedelta(hours=-5))
+
+    def count(**query: str) -> int:
+        res = client.get("/api/v1/submissions", query_string=query, headers=AUTH)
+        assert res.status_code == 200
+        return len(res.get_json()["items"])
+
+    # naive readings of these local times would flip every answer
+    assert count(until=(now - timedelta(hours=1)).astimezone(plus2).isoformat()) == 0
+    assert count(since=(now - timedelta(hours=1)).astimezone(plus2).isoformat()) == 1
+    assert count(since=(now + timedelta(hours=1)).astimezone(minus5).isoformat()) == 0
+    assert count(until=(now + timedelta(hours=1)).astimezone(minus5).isoformat()) == 1
+
+
+def test_openapi_is_3x(client) -> None:  # type: ignore[no-untyped-def]
+    assert client.get("/api/v1/openapi.json").get_json()["openapi"].startswith("3.")

@@ -220,3 +220,27 @@ def test_expired_token_reply_still_becomes_a_lead(client) -> None:  # type: igno
     )
     items = client.get("/api/v1/submissions", headers=AUTH).get_json()["items"]
     assert [(i["wa_id"], i["flow"]) for i in items] == [(wa_id, "lead_capture")]
+
+
+def test_concurrent_duplicate_notifications_make_one_lead(app, client) -> None:  # type: ignore[no-untyped-def]
+    """Meta delivers at least once, sometimes in parallel: never a duplicated lead."""
+    import threading
+
+    for round_ in range(4):
+        wa_id = f"4477009060{round_:02d}"
+        token = issue_token(client, "lead_capture", wa_id)["flow_token"]
+        note = nfm_reply(wa_id, {"flow_token": token, **LEAD_FIELDS}, wamid=f"wamid.R{round_}")
+        codes: list[int] = []
+
+        def send(note: dict = note, codes: list[int] = codes) -> None:  # type: ignore[type-arg]
+            codes.append(post_meta(app.test_client(), note).status_code)
+
+        threads = [threading.Thread(target=send) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        assert codes == [200, 200, 200]
+        query = {"wa_id": wa_id}
+        items = client.get("/api/v1/submissions", query_string=query, headers=AUTH).get_json()
+        assert len(items["items"]) == 1
