@@ -119,8 +119,7 @@ class Worker:
         s = self.settings
         ends = None if max_seconds is None else time.monotonic() + max_seconds
         inflight: dict[Future[None], Job] = {}
-        done: queue.SimpleQueue[tuple[Future[None] | None, Job, AttemptResult]]
-        done = queue.SimpleQueue()
+        done: queue.SimpleQueue[tuple[Job, AttemptResult]] = queue.SimpleQueue()
         pending: list[tuple[Job, AttemptResult]] = []
         pool = ThreadPoolExecutor(max_workers=s.concurrency, thread_name_prefix="deliver")
         # Each database round trip gives up the GIL; with the HTTP threads busy, getting it
@@ -137,7 +136,7 @@ class Worker:
             except Exception as exc:  # a bug must not strand the claim in this process
                 log.exception("attempt of delivery %s crashed", job.delivery_id)
                 result = AttemptResult(RETRY, error=f"internal error: {type(exc).__name__}")
-            done.put((None, job, result))
+            done.put((job, result))
 
         try:
             while True:
@@ -182,20 +181,21 @@ class Worker:
 
     def _collect(
         self,
-        done: queue.SimpleQueue[tuple[Future[None] | None, Job, AttemptResult]],
+        done: queue.SimpleQueue[tuple[Job, AttemptResult]],
         inflight: dict[Future[None], Job],
         *,
         block: bool = True,
     ) -> list[tuple[Job, AttemptResult]]:
         """Finished attempts: wait for the first (up to the poll interval), then take what
-        else finishes within a few milliseconds, up to half the concurrency, so results are
-        written in batches while the pool keeps sending."""
+        else finishes within a few milliseconds, up to a batch (the concurrency, or twice it
+        with a deep claim queue), so results are written in batches while the pool keeps
+        sending."""
         out: list[tuple[Job, AttemptResult]] = []
         target = self.settings.concurrency * max(1, self._prefetch // 2)
         timeout = self.settings.poll_interval if block and inflight else 0.0
         while len(out) < target:
             try:
-                _, job, result = done.get(timeout=timeout) if timeout else done.get_nowait()
+                job, result = done.get(timeout=timeout) if timeout else done.get_nowait()
             except queue.Empty:
                 break
             out.append((job, result))
