@@ -77,3 +77,24 @@ def test_flows_list_names_the_flows(runner) -> None:  # type: ignore[no-untyped-
     result = runner.invoke(["flows", "list"])
     assert result.exit_code == 0
     assert "lead_capture" in result.stdout and "appointment" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["webhooks", "add", "http://10.0.0.1/x"],  # refused by the SSRF guard, never contacted
+        ["webhooks", "add", "not a url"],
+        ["export", "--since", "bad"],
+        ["export", "--status", "x"],
+        ["tokens", "issue", "--flow", "lead_capture", "--wa-id", "447700900001", "--ttl", "0"],
+        ["tokens", "issue", "--flow", "lead_capture", "--wa-id", "abc"],
+        ["schemas", "generate", "nope"],
+    ],
+    ids=" ".join,
+)
+def test_bad_cli_input_is_a_clean_error(runner, args) -> None:  # type: ignore[no-untyped-def]
+    result = runner.invoke(args)
+    assert result.exit_code != 0
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Error" in result.output and "Traceback" not in result.output
+    assert "whsec_" not in result.output and "fg1." not in result.stdout

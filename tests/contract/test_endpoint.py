@@ -336,3 +336,30 @@ def test_data_api_4_request_with_genuine_flow_token_signature_is_served(flow_cli
     res = post_endpoint(flow_client, FLOW, sealed.body)
     assert res.status_code == 200
     assert sealed.open(res.get_data())["screen"] == "ONE"
+
+
+def test_invalid_flow_is_unservable_404_and_reported(  # type: ignore[no-untyped-def]
+    settings, db, tmp_path, pub
+) -> None:
+    """design.md: "unknown or unservable flow 404"; the flows API shows the validation report."""
+    import shutil
+
+    from app import create_app
+    from tests.conftest import ROOT, make_config
+
+    flows = tmp_path / "flows_broken"
+    shutil.copytree(ROOT / "flows", flows)
+    broken = json.loads((ROOT / "flows" / "appointment.json").read_text())
+    broken["routing_model"]["SUMMARY"] = ["NO_SUCH_SCREEN"]
+    (flows / "broken.json").write_text(json.dumps(broken))
+    app = create_app(make_config({**settings, "FLOWGATE_FLOWS_DIR": str(flows)}))
+    client = app.test_client()
+    try:
+        sealed = ping(pub)
+        assert post_endpoint(client, "broken", sealed.body).status_code == 404
+        assert post_endpoint(client, "appointment", sealed.body).status_code == 200
+        one = client.get("/api/v1/flows/broken", headers=AUTH)
+        assert one.status_code == 200
+        assert "NO_SUCH_SCREEN" in one.get_data(as_text=True)
+    finally:
+        app.extensions["flowgate"].db.dispose()
