@@ -301,3 +301,16 @@ def test_webhook_endpoint_list_honours_limit(client) -> None:  # type: ignore[no
     too_many = client.get("/api/v1/webhook-endpoints", query_string={"limit": 501}, headers=AUTH)
     assert too_many.status_code == 400
     assert set(too_many.get_json()) == {"error"}
+
+
+def test_after_rotation_deliveries_verify_with_the_new_secret(  # type: ignore[no-untyped-def]
+    client, runner, settings, receiver
+) -> None:
+    endpoint = _endpoint(client, receiver.url("/hook"))
+    res = client.post(f"/api/v1/webhook-endpoints/{endpoint['id']}/rotate-secret", headers=AUTH)
+    new_secret = res.get_json()["secret"]
+    _lead(client)
+    _drain(runner, settings)
+    (call,) = receiver.calls
+    event = _verify(new_secret, call[1], call[2])
+    assert event["type"] == "flow.submitted"
