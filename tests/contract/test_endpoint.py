@@ -363,3 +363,52 @@ def test_invalid_flow_is_unservable_404_and_reported(  # type: ignore[no-untyped
         assert "NO_SUCH_SCREEN" in one.get_data(as_text=True)
     finally:
         app.extensions["flowgate"].db.dispose()
+
+
+def test_flow_accepting_foreign_tokens(settings, db, tmp_path, pub) -> None:  # type: ignore[no-untyped-def]
+    """design.md: a missing token is 427 "unless the flow accepts foreign tokens"; such a flow
+    (flows/<name>.py `handlers = FlowHandlers(accept_foreign_tokens=True)`, docs/endpoint.md)
+    serves static template tokens and none, and SUCCESS still carries flow_token and
+    submission_id. A Flowgate-format token that fails its MAC stays refused."""
+    import shutil
+
+    from app import create_app
+    from tests.conftest import ROOT, make_config
+    from tests.contract.conftest import TWO_STEP_FLOW, TWO_STEP_SCHEMA
+
+    flows, schemas = tmp_path / "ff", tmp_path / "fs"
+    shutil.copytree(ROOT / "flows", flows)
+    shutil.copytree(ROOT / "schemas", schemas)
+    (flows / "open_step.json").write_text(json.dumps(TWO_STEP_FLOW))
+    (flows / "open_step.py").write_text(
+        "from app.endpoint.handlers import FlowHandlers\n"
+        "handlers = FlowHandlers(accept_foreign_tokens=True)\n"
+    )
+    (schemas / "open_step.json").write_text(json.dumps(TWO_STEP_SCHEMA))
+    config = {**settings, "FLOWGATE_FLOWS_DIR": str(flows), "FLOWGATE_SCHEMAS_DIR": str(schemas)}
+    app = create_app(make_config(config))
+    client = app.test_client()
+    try:
+
+        def send(payload: dict) -> tuple[int, dict]:  # type: ignore[type-arg]
+            sealed = seal(pub, {"version": "3.0", **payload})
+            res = post_endpoint(client, "open_step", sealed.body)
+            return res.status_code, sealed.open(res.get_data())
+
+        assert send({"action": "INIT"})[0] == 200  # no token at all
+        status, answer = send({"action": "INIT", "flow_token": "unused"})
+        assert status == 200 and answer["screen"] == "ONE"
+        mine = issue_token(client, "open_step", WA_ID)["flow_token"]
+        forged = mine[:-4] + ("AAAA" if not mine.endswith("AAAA") else "BBBB")
+        assert send({"action": "INIT", "flow_token": forged})[0] == 427
+        final = {"second": "y", "first": "x"}
+        status, answer = send(
+            {"action": "data_exchange", "screen": "TWO", "data": final, "flow_token": "unused"}
+        )
+        assert status == 200 and answer["screen"] == "SUCCESS", answer
+        params = answer["data"]["extension_message_response"]["params"]
+        assert params["flow_token"] == "unused" and params["submission_id"]
+        sub = client.get(f"/api/v1/submissions/{params['submission_id']}", headers=AUTH)
+        assert sub.status_code == 200 and sub.get_json()["source"] == "endpoint"
+    finally:
+        app.extensions["flowgate"].db.dispose()
