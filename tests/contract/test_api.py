@@ -425,3 +425,29 @@ def test_since_until_honour_utc_offsets(client) -> None:  # type: ignore[no-unty
 
 def test_openapi_is_3x(client) -> None:  # type: ignore[no-untyped-def]
     assert client.get("/api/v1/openapi.json").get_json()["openapi"].startswith("3.")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"type": "image", "image": {"id": "MEDIA1", "mime_type": "image/jpeg"}},
+        {"type": "button", "button": {"text": "Yes", "payload": "YES"}},
+        {
+            "type": "interactive",
+            "interactive": {"type": "button_reply", "button_reply": {"id": "b1", "title": "Yes"}},
+        },
+        {"type": "location", "location": {"latitude": 1, "longitude": 2}},
+    ],
+    ids=["image", "button", "button_reply", "location"],
+)
+def test_every_inbound_user_message_counts(client, body) -> None:  # type: ignore[no-untyped-def]
+    wa_id = "447700910001"
+    sent = int(datetime.now(UTC).timestamp()) - 60
+    note = text_message(wa_id, timestamp=sent)
+    message = note["entry"][0]["changes"][0]["value"]["messages"][0]
+    del message["text"]
+    message.update(body)
+    assert post_meta(client, note).status_code == 200
+    window = _window(client, wa_id)
+    assert window["window_open"] is True
+    assert _parse(window["last_inbound_at"]) == datetime.fromtimestamp(sent, UTC)
