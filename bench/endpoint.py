@@ -133,6 +133,7 @@ class Result:
     count: int = 0
     errors: int = 0
     elapsed: float = 0.0
+    load_cpu: float = 0.0  # CPU seconds this (load) process used during the run
     latencies: list[float] = field(default_factory=list)
 
     @property
@@ -350,9 +351,10 @@ async def closed_loop(
         if conn.writer is not None:
             conn.writer.close()
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(worker() for _ in range(conns)))
     result.elapsed = time.perf_counter() - started
+    result.load_cpu = time.process_time() - cpu
     return result
 
 
@@ -378,6 +380,7 @@ async def paced(name: str, pool: list[Prepared], port: int, rate: float, seconds
         idle.put_nowait(conn)
 
     tasks = []
+    cpu = time.process_time()
     for i, req in enumerate(pool[:total]):
         scheduled = begin + i / rate
         delay = scheduled - time.perf_counter()
@@ -385,6 +388,7 @@ async def paced(name: str, pool: list[Prepared], port: int, rate: float, seconds
             await asyncio.sleep(delay)
         tasks.append(asyncio.ensure_future(one(scheduled, req)))
     await asyncio.gather(*tasks)
+    result.load_cpu = time.process_time() - cpu
     result.elapsed = time.perf_counter() - begin
     return result
 
@@ -461,7 +465,7 @@ def main() -> None:
             f"RSA-2048 OAEP-SHA256 decrypts/s on the server's CPU around '{label}': {ceiling:,.0f}"
         )
     peaks = {r.name.rsplit(" ", 1)[0]: r.rps for r in results if r.name.endswith(" peak")}
-    print(f"\n{'run':<34}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}  ratio")
+    print(f"\n{'run':<34}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'load%':>7}  ratio")
     for r in results:
         base = r.name.rsplit(" ", 1)[0]
         if r.name.endswith(" peak"):
@@ -470,8 +474,10 @@ def main() -> None:
             ratio = f"{r.rps / peaks[base]:.2f} of loopback peak"
         else:
             ratio = f"{r.rps / peaks[base]:.2f} of peak (target rate 0.80)"
+        load = 100 * r.load_cpu / r.elapsed if r.elapsed else 0.0
         print(
-            f"{r.name:<34}{r.rps:>9,.0f}{r.pct(0.5):>9.1f}{r.pct(0.99):>9.1f}{r.errors:>8}  {ratio}"
+            f"{r.name:<34}{r.rps:>9,.0f}{r.pct(0.5):>9.1f}{r.pct(0.99):>9.1f}{r.errors:>8}"
+            f"{load:>6.0f}%  {ratio}"
         )
     if any(r.errors for r in results):
         sys.exit("some answers were not 200 or did not decrypt")
