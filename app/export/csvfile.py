@@ -21,8 +21,9 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import orjson
-from sqlalchemy import Text, cast, func, select, text, type_coerce
+from sqlalchemy import Text, case, cast, func, select, text, type_coerce
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
@@ -77,10 +78,22 @@ def field_keys(session: Session, filters: SubmissionFilter, known: Sequence[str]
             values = values.op("-")(cast(list(known), postgresql.ARRAY(Text)))
         stmt = select(func.jsonb_object_keys(values)).where(*filters.conditions()).distinct()
     else:
-        each = func.json_each(Submission.fields).table_valued("key").alias("field_key")
-        stmt = select(each.c.key).select_from(Submission).join(each, text("1 = 1"))
-        stmt = stmt.where(*filters.conditions()).distinct()
+        stmt = _sqlite_keys(filters, Submission.fields)
+        try:
+            return {str(key) for key in session.scalars(stmt)} - set(known)
+        except DBAPIError:
+            # A row SQLite cannot read as JSON (e.g. `NaN` stored by Python's json) must not
+            # sink the whole export: skip such rows here (their cells still come out, via
+            # Python's parser). The failed statement leaves the snapshot open.
+            guarded = case((func.json_valid(Submission.fields) == 1, Submission.fields), else_="{}")
+            stmt = _sqlite_keys(filters, guarded)
     return {str(key) for key in session.scalars(stmt)} - set(known)
+
+
+def _sqlite_keys(filters: SubmissionFilter, values: Any) -> Any:
+    each = func.json_each(values).table_valued("key").alias("field_key")
+    stmt = select(each.c.key).select_from(Submission).join(each, text("1 = 1"))
+    return stmt.where(*filters.conditions()).distinct()
 
 
 class SubmissionCsv:
@@ -178,8 +191,8 @@ def _lines(rows: Sequence[Any], names: list[str], to_iso: Callable[[Any], str]) 
     for at, ident, flow, wa_id, name, source, status, stored in rows:
         try:
             values = orjson.loads(stored)
-        except orjson.JSONDecodeError:  # e.g. an escaped lone surrogate, which orjson refuses
-            values = json.loads(stored)
+        except orjson.JSONDecodeError:  # e.g. a lone surrogate escape or NaN: stdlib reads them
+            values = _lenient(stored)
         get = values.get if values.__class__ is dict else {}.get
         line = [ident, to_iso(at), flow, wa_id, name, source, status, *map(get, names)]
         exact = None
@@ -194,11 +207,20 @@ def _lines(rows: Sequence[Any], names: list[str], to_iso: Callable[[Any], str]) 
                 line[i] = str(value)
             else:
                 if i >= _FIXED and _inexact(value):
-                    exact = exact if exact is not None else json.loads(stored)
+                    exact = exact if exact is not None else _lenient(stored)
                     value = exact.get(names[i - _FIXED])
                 line[i] = cell(value)
         append(line)
     return lines
+
+
+def _lenient(stored: str) -> Any:
+    """The stdlib's reading of stored JSON; text no parser accepts exports no field cells
+    rather than stopping the export (the row's fixed columns still identify the lead)."""
+    try:
+        return json.loads(stored)
+    except ValueError:
+        return {}
 
 
 def _inexact(value: Any) -> bool:

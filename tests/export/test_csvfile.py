@@ -7,8 +7,10 @@ import io
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from flask import Flask
 from sqlalchemy import event
+from sqlalchemy import text as sql_text
 
 from app.db import Database
 from app.export.cells import decode
@@ -168,3 +170,20 @@ def test_nested_big_integers_and_invalid_unicode_do_not_break_the_export(
     (row,) = rows_of(data.decode("utf-8"))
     assert decode(row["deep"], structured=True) == {"n": [big]}
     assert row["name"] == "? lone"
+
+
+def test_rows_sqlite_cannot_parse_do_not_sink_the_export(app: Flask, db: Database) -> None:
+    """Python's json writes NaN/Infinity, which SQLite's JSON functions refuse."""
+    if not db.is_sqlite:
+        pytest.skip("PostgreSQL's jsonb cannot hold NaN or malformed JSON at all")
+    good, bad, broken = add_series(db, 3)
+    with db.transaction() as session:
+        session.execute(
+            sql_text("UPDATE submissions SET fields = :f WHERE id = :id"),
+            [{"f": '{"name": "N", "x": NaN}', "id": bad.id}, {"f": "{oops", "id": broken.id}],
+        )
+    rows = rows_of(export(app, db))
+    assert [r["submission_id"] for r in rows] == [good.id, bad.id, broken.id]
+    assert rows[1]["name"] == "N"  # its schema fields still come out
+    assert "x" not in rows[1]  # keys only that row has are not discovered by SQLite
+    assert rows[2]["name"] == ""
