@@ -37,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -252,16 +253,17 @@ def start_server(env: dict[str, str], port: int, args: list[str]) -> subprocess.
     ]  # fmt: skip
     proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
     deadline = time.time() + 30
-    while time.time() < deadline:
+    while time.time() < deadline:  # the master listens before the worker has booted: ask /healthz
+        if proc.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {proc.returncode}")
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return proc
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as answer:
+                if answer.status == 200:
+                    return proc
         except OSError:
-            if proc.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {proc.returncode}") from None
             time.sleep(0.1)
-    proc.terminate()
-    raise RuntimeError("gunicorn did not start")
+    stop_server(proc)
+    raise RuntimeError("gunicorn did not become ready")
 
 
 def stop_server(proc: subprocess.Popen[bytes]) -> None:
