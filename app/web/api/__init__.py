@@ -25,7 +25,7 @@ PREFIX = "/api/v1"
 bp = Blueprint("api", __name__, url_prefix=PREFIX)
 
 # Modules (under app/web/api/) whose views are part of the API. Each area appends its own.
-AREAS: list[str] = ["submissions", "flows", "contacts", "tokens", "webhooks"]
+AREAS: list[str] = ["submissions", "flows", "contacts", "tokens", "webhooks", "messages"]
 
 View = Callable[..., Any]
 
