@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.clock import now
-from app.leads.sanitize import clip, strip_nul
+from app.leads.sanitize import clean_text, clip
 from app.models import Contact
 
 WA_ID_MAX = 32
@@ -26,7 +26,7 @@ MESSAGE_ID_MAX = 128
 
 def valid_wa_id(value: Any) -> str | None:
     """`value` if it can be a wa_id (a non-empty string that fits the column), else None."""
-    if isinstance(value, str) and 0 < len(value) <= WA_ID_MAX and "\x00" not in value:
+    if isinstance(value, str) and 0 < len(value) <= WA_ID_MAX and clean_text(value) == value:
         return value
     return None
 
@@ -44,7 +44,7 @@ def record_inbound(
     `last_inbound_at` only ever moves forward: an older message arriving late changes
     nothing but a missing profile name. The profile name follows the newest message.
     """
-    name = clip(strip_nul(name), NAME_MAX) or None
+    name = clip(clean_text(name), NAME_MAX) or None
     message_id = message_id if message_id and len(message_id) <= MESSAGE_ID_MAX else None
     stamp = now()
     params = {

@@ -37,6 +37,7 @@ from app.leads.notifications.reader import (
     ProcessingContext,
     parse_envelope,
 )
+from app.leads.sanitize import clean_text
 from app.models import InboundNotification
 
 log = logging.getLogger("flowgate.meta")
@@ -185,6 +186,7 @@ def _mark(inbox: Inbox, notification_id: str, status: str, error: str | None) ->
 
 
 def _failed(inbox: Inbox, notification_id: str, reason: str, duplicate: bool) -> Receipt:
+    reason = clean_text(reason)
     log.error("Meta notification %s kept for reprocessing: %s", notification_id, reason)
     _mark(inbox, notification_id, FAILED, reason)
     return Receipt(notification_id, FAILED, duplicate, reason)

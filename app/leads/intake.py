@@ -30,7 +30,7 @@ from app.delivery.outbox import enqueue_event
 from app.errors import FlowgateError
 from app.ids import new_id
 from app.leads.contacts import NAME_MAX, valid_wa_id
-from app.leads.sanitize import clip, strip_nul
+from app.leads.sanitize import clean_text, clip
 from app.leads.validation import error, split_fields, validate_fields
 from app.leads.window import WindowState, window_state
 from app.models import Contact, Submission
@@ -84,11 +84,11 @@ def record_submission(
     """
     if intake.source not in SOURCES:
         raise ValueError(f"unknown submission source {intake.source!r}")
-    token = strip_nul(intake.flow_token) or None
-    message_id = strip_nul(intake.message_id) or None
+    token = clean_text(intake.flow_token) or None
+    message_id = clean_text(intake.message_id) or None
     if message_id is not None and len(message_id) > MESSAGE_ID_MAX:
         message_id = None
-    extra = [strip_nul(dict(e)) for e in intake.extra_errors]
+    extra = [clean_text(dict(e)) for e in intake.extra_errors]
 
     keys = [token_key(intake.flow, token)] if token else []
     if message_id and intake.source == "webhook":
@@ -111,14 +111,14 @@ def record_submission(
     else:
         dedup_key = message_key(message_id)
 
-    fields = split_fields(strip_nul(dict(intake.fields)))
+    fields = split_fields(clean_text(dict(intake.fields)))
     errors = extra + _validate(registry, intake.flow, fields)
-    wa_id = strip_nul(intake.wa_id) or None
+    wa_id = clean_text(intake.wa_id) or None
     if wa_id is not None and valid_wa_id(wa_id) is None:
         errors.append(error(None, "bad_wa_id", "The sender's WhatsApp id is not usable."))
         wa_id = None
     contact = session.get(Contact, wa_id) if wa_id else None
-    name = strip_nul(intake.contact_name) or (contact.profile_name if contact else None)
+    name = clean_text(intake.contact_name) or (contact.profile_name if contact else None)
     submitted_at = intake.submitted_at or now()
 
     values = {

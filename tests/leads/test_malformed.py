@@ -170,3 +170,44 @@ def test_arbitrary_json_is_never_a_500(client: FlaskClient, db: Database, entry:
     with db.session() as session:
         statuses = set(session.scalars(select(InboundNotification.status)))
     assert statuses <= {"processed"}
+
+
+@pytest.mark.parametrize("constant", ["1e400", "NaN", "-Infinity"])
+def test_numbers_json_cannot_store_are_kept_as_text(
+    client: FlaskClient, db: Database, constant: str
+) -> None:
+    response_json = json.dumps({**LEAD, "flow_token": token_for(WA)})[:-1] + f', "x": {constant}}}'
+    payload = nfm_reply({})
+    message = payload["entry"][0]["changes"][0]["value"]["messages"][0]
+    message["interactive"]["nfm_reply"]["response_json"] = response_json
+    assert post(client, payload).status_code == 200
+    sub = one(db, Submission)
+    assert sub.fields["x"] == constant  # kept, as text
+    assert ("x", "unexpected") in {(e["field"], e["code"]) for e in sub.errors}
+    # The envelope itself may carry them too (here in a status): still processed.
+    status = messages_change(
+        {"statuses": [{"id": "w.s", "status": "sent", "timestamp": str(T0), "x": 1}]}
+    )
+    body = json.dumps(status).replace('"x": 1', f'"x": {constant}').encode()
+    assert post(client, body).status_code == 200
+    with db.session() as session:
+        assert set(session.scalars(select(InboundNotification.status))) == {"processed"}
+
+
+@pytest.mark.parametrize("where", ["field", "profile_name", "status"])
+def test_lone_surrogates_become_replacement_characters(
+    client: FlaskClient, db: Database, where: str
+) -> None:
+    fields = {**LEAD, "name": "Ana\ud800 Souza"} if where == "field" else LEAD
+    payload = nfm_reply(fields, token=token_for(WA), name="A\udfffna")
+    if where == "status":
+        payload = messages_change(
+            {"statuses": [{"id": "w\udc00", "status": "sent", "timestamp": str(T0)}]}
+        )
+    body = json.dumps(payload).encode()  # ASCII with \\ud800 escapes, as Meta could send
+    assert post(client, body).status_code == 200
+    assert one(db, InboundNotification).status == "processed"
+    if where != "status":
+        sub = one(db, Submission)
+        assert sub.contact_name == "A\ufffdna"
+        assert sub.fields["name"] == ("Ana\ufffd Souza" if where == "field" else LEAD["name"])

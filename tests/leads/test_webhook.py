@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Flask
@@ -235,3 +235,22 @@ def test_webhook_default_flow_takes_replies_without_token(
         assert (sub.flow, sub.status, sub.flow_token) == ("lead_capture", "valid", "unused")
     finally:
         app.extensions["flowgate"].db.dispose()
+
+
+def test_reply_with_our_expired_token_is_still_a_lead(client: FlaskClient, db: Database) -> None:
+    """Token expiry guards our endpoint; a completed form that arrives late is still a lead."""
+    from app import clock
+
+    clock.set_now(datetime.fromtimestamp(T0, UTC))
+    token = token_for(WA)  # 72 h
+    clock.set_now(datetime.fromtimestamp(T0, UTC) + timedelta(days=4))
+    assert post(client, nfm_reply(LEAD, token=token, timestamp=T0 + 345_000)).status_code == 200
+    sub = one(db, Submission)
+    assert (sub.flow, sub.status, sub.wa_id, sub.flow_token) == ("lead_capture", "valid", WA, token)
+
+
+def test_forged_token_is_not_believed(client: FlaskClient, db: Database) -> None:
+    token = token_for(WA)
+    forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    assert post(client, nfm_reply(LEAD, token=forged)).status_code == 200
+    assert counts(db)["submissions"] == 0  # no route: not our token, no context, no default

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.clock import now
 from app.leads.notifications.reader import ProcessingContext, Report, text, unix_time
-from app.leads.sanitize import strip_nul
+from app.leads.sanitize import clean_text
 from app.models import FlowAlert
 
 log = logging.getLogger("flowgate.meta")
@@ -31,7 +31,7 @@ def record_alert(
     report: Report,
 ) -> None:
     """Store and log one alert unless the same one is already stored."""
-    payload = strip_nul(value)
+    payload = clean_text(value)
     canonical = json.dumps([entry.get("id"), payload], sort_keys=True, default=str)
     alert_id = str(uuid.uuid5(_NAMESPACE, canonical))
     if session.get(FlowAlert, alert_id) is not None:

@@ -9,7 +9,6 @@ updates the name but not the window.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +26,7 @@ from app.leads.notifications.reader import (
 )
 from app.leads.notifications.routing import find_flow
 from app.leads.notifications.statuses import record_status
+from app.leads.sanitize import load_json
 from app.leads.validation import error
 
 KNOWN_TYPES = frozenset(
@@ -172,8 +172,8 @@ def _response(raw: Any) -> tuple[dict[str, Any] | None, str | None]:
     if not isinstance(raw, str):
         return None, "response_json is missing or not a string"
     try:
-        parsed = json.loads(raw)
-    except ValueError:
+        parsed = load_json(raw)
+    except (ValueError, RecursionError):
         return None, "response_json is not valid JSON"
     if not isinstance(parsed, dict):
         return None, "response_json is not a JSON object"

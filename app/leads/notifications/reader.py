@@ -7,12 +7,11 @@ wrong type, and `Report` collects what was skipped so the stored notification ex
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from app.leads.sanitize import strip_nul
+from app.leads.sanitize import clean_text, load_json
 
 WABA_OBJECT = "whatsapp_business_account"
 _MAX_UNIX = 2**33  # year 2242: anything larger is not a Meta timestamp
@@ -51,15 +50,15 @@ class Report:
         """The notes as one bounded text for the notification row (None when clean)."""
         if not self.notes:
             return None
-        text = "; ".join(self.notes)
+        text = clean_text("; ".join(self.notes))
         return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def parse_envelope(body: bytes) -> dict[str, Any]:
     """The notification object, or MalformedNotification saying why it is unreadable."""
     try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, ValueError):
+        payload = load_json(body)
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise MalformedNotification("body is not JSON") from None
     if not isinstance(payload, dict):
         raise MalformedNotification("body is not a JSON object")
@@ -80,7 +79,7 @@ def text(value: Any, limit: int | None = None) -> str | None:
     """A non-empty string without NUL that fits `limit`, else None."""
     if not isinstance(value, str):
         return None
-    value = strip_nul(value)
+    value = clean_text(value)
     if not value or (limit is not None and len(value) > limit):
         return None
     return value

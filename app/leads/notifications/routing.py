@@ -11,13 +11,18 @@ Tried in order, first match wins:
 4. a token we cannot verify (signed with a previous FLOWGATE_TOKEN_SECRET, or foreign) that
    an earlier endpoint submission of some flow is keyed by;
 5. the one flow whose handlers set `webhook_default`.
-An expired token of ours fails step 1 (verify_token refuses it) and falls through to the
-others: the lead is still real, only our endpoint stops accepting the token.
+An expired token of ours still routes in step 1: the lead is real (the user completed the
+form), only our endpoint stops accepting the token. verify_token checks the MAC before the
+expiry, so a token it refuses as `expired` is genuine and its claims can be read.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -61,7 +66,7 @@ def find_flow(
     """The route of one nfm_reply (see the module docstring for the order)."""
     token = text(response.get("flow_token"))
     if token is not None and ctx.token_secret:
-        claims = _verified(ctx.token_secret, token)
+        claims = _claims(ctx.token_secret, token)
         if claims is not None:
             mismatch = wa_id is not None and claims.wa_id != wa_id
             return Route(claims.flow, token, "token", (WRONG_CONTACT,) if mismatch else ())
@@ -93,10 +98,25 @@ def find_flow(
     return Route(None, token, "several_defaults" if defaults else "none")
 
 
-def _verified(secret: str, token: str) -> TokenClaims | None:
+def _claims(secret: str, token: str) -> TokenClaims | None:
+    """The claims of our token, expired or not; None for anything we did not sign."""
     try:
         return verify_token(secret, token)
-    except TokenError:
+    except TokenError as exc:
+        return _expired_claims(token) if exc.reason == "expired" else None
+
+
+def _expired_claims(token: str) -> TokenClaims | None:
+    """Claims of a token verify_token refused only as expired (so its MAC was verified).
+
+    Reads the payload as app/crypto/tokens.py documents its format: `fg1.<payload>.<mac>`,
+    payload = base64url of `{"f": flow, "w": wa_id, "x": expiry, ...}`.
+    """
+    try:
+        payload = token.split(".")[1]
+        data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        return TokenClaims(str(data["f"]), str(data["w"]), datetime.fromtimestamp(data["x"], UTC))
+    except (IndexError, ValueError, KeyError, TypeError, OverflowError, binascii.Error):
         return None
 
 

@@ -23,7 +23,7 @@ from app.leads.notifications.reader import (
     text,
     unix_time,
 )
-from app.leads.sanitize import strip_nul
+from app.leads.sanitize import clean_text
 from app.models import MessageStatus
 
 RE_ENGAGEMENT_CODE = 131047
@@ -43,7 +43,7 @@ def record_status(
     if message_id is None or state is None or at is None:
         report.note(where, "status without a usable id, status or timestamp")
         return
-    recipient = valid_wa_id(strip_nul(status.get("recipient_id")))
+    recipient = valid_wa_id(clean_text(status.get("recipient_id")))
     errors = [e for e in (obj(x) for x in items(status.get("errors"))) if e is not None]
     first = errors[0] if errors else {}
     code = _code(first.get("code"))
@@ -61,7 +61,7 @@ def record_status(
                 error_code=code,
                 error_title=text(first.get("title"), 2000),
                 occurred_at=at,
-                payload=strip_nul(status),
+                payload=clean_text(status),
                 notification_id=ctx.notification_id,
             )
         )
