@@ -34,7 +34,6 @@ log = logging.getLogger("flowgate.messaging")
 TIMEOUT_SECONDS = 15.0  # Meta answers a send in well under a second; 15 s is generous
 CONNECT_TIMEOUT_SECONDS = 5.0
 MAX_ANSWER_BYTES = 1_048_576  # Meta's answers are tiny; never buffer an unbounded body
-RE_ENGAGEMENT_CODE = 131047  # docs/protocol.md §10.2
 
 
 class SendingNotConfigured(FlowgateError):

@@ -28,9 +28,9 @@ from app.crypto.tokens import DEFAULT_TTL_SECONDS, MAX_TOKEN_LENGTH, MAX_TTL_SEC
 from app.endpoint.flowmodel import model_for
 from app.errors import Conflict, InvalidRequest
 from app.leads.contacts import record_re_engagement_error
+from app.leads.notifications.statuses import RE_ENGAGEMENT_CODE
 from app.leads.window import WindowState, window_state
 from app.messaging.graph import (
-    RE_ENGAGEMENT_CODE,
     GraphApiError,
     GraphClient,
     SendingNotConfigured,
