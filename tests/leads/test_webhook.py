@@ -13,7 +13,7 @@ from app import create_app
 from app.crypto.signatures import hub_signature
 from app.db import Database
 from app.models import Contact, Delivery, Event, InboundNotification, OutboundMessage, Submission
-from tests.conftest import make_config
+from tests.conftest import ROOT, make_config
 from tests.leads.meta import (
     LEAD,
     T0,
@@ -199,42 +199,60 @@ def test_ios_reply_without_token_is_found_through_the_flow_message_we_sent(
     assert (sub.flow, sub.status, sub.flow_token) == ("lead_capture", "valid", token)
 
 
-def test_reply_matching_no_flow_is_kept_and_noted(client: FlaskClient, db: Database) -> None:
-    response = post(client, nfm_reply(LEAD, token="unused"))
-    assert response.status_code == 200
-    assert counts(db)["submissions"] == 0
-    row = one(db, InboundNotification)
-    assert row.status == "processed"
-    assert "matched no flow" in (row.error or "")
-    assert one(db, Contact).last_inbound_at is not None  # still an inbound message
+def test_reply_nothing_explains_goes_to_the_only_endpointless_flow(
+    client: FlaskClient, db: Database
+) -> None:
+    """A static token ("unused"), no context: lead_capture is the one endpoint-less flow."""
+    assert post(client, nfm_reply(LEAD, token="unused")).status_code == 200
+    sub = one(db, Submission)
+    assert (sub.flow, sub.status, sub.flow_token) == ("lead_capture", "valid", "unused")
+
+
+def test_reply_matching_no_flow_is_kept_and_noted(
+    settings: dict[str, str], db: Database, tmp_path: Any
+) -> None:
+    """Two endpoint-less flows and no webhook_default: the reply cannot be placed."""
+    app = _app_with_flows(settings, tmp_path, {"callback": None})
+    try:
+        assert post(app.test_client(), nfm_reply(LEAD, token="unused")).status_code == 200
+        assert counts(db)["submissions"] == 0
+        row = one(db, InboundNotification)
+        assert row.status == "processed"
+        assert "matched no flow" in (row.error or "")
+        assert one(db, Contact).last_inbound_at is not None  # still an inbound message
+    finally:
+        app.extensions["flowgate"].db.dispose()
 
 
 def test_webhook_default_flow_takes_replies_without_token(
     settings: dict[str, str], db: Database, tmp_path: Any
 ) -> None:
-    from tests.conftest import ROOT
-
-    flows, schemas = tmp_path / "flows", tmp_path / "schemas"
-    flows.mkdir()
-    schemas.mkdir()
-    (flows / "lead_capture.json").write_text((ROOT / "flows/lead_capture.json").read_text())
-    (schemas / "lead_capture.json").write_text((ROOT / "schemas/lead_capture.json").read_text())
-    (flows / "lead_capture.py").write_text(
-        "from app.endpoint.handlers import FlowHandlers\n"
-        "handlers = FlowHandlers(webhook_default=True)\n"
-    )
-    app: Flask = create_app(
-        make_config(
-            {**settings, "FLOWGATE_FLOWS_DIR": str(flows), "FLOWGATE_SCHEMAS_DIR": str(schemas)}
-        )
-    )
+    module = "from app.endpoint.handlers import FlowHandlers\n"
+    module += "handlers = FlowHandlers(webhook_default=True)\n"
+    app = _app_with_flows(settings, tmp_path, {"callback": module})
     try:
         response = post(app.test_client(), nfm_reply(LEAD, token="unused"))
         assert response.status_code == 200
         sub = one(db, Submission)
-        assert (sub.flow, sub.status, sub.flow_token) == ("lead_capture", "valid", "unused")
+        assert (sub.flow, sub.status, sub.flow_token) == ("callback", "valid", "unused")
     finally:
         app.extensions["flowgate"].db.dispose()
+
+
+def _app_with_flows(
+    settings: dict[str, str], tmp_path: Any, copies: dict[str, str | None]
+) -> Flask:
+    """An app whose flows/ holds lead_capture plus copies of it (with optional modules)."""
+    flows, schemas = tmp_path / "flows", tmp_path / "schemas"
+    flows.mkdir()
+    schemas.mkdir()
+    for name in ("lead_capture", *copies):
+        (flows / f"{name}.json").write_text((ROOT / "flows/lead_capture.json").read_text())
+        (schemas / f"{name}.json").write_text((ROOT / "schemas/lead_capture.json").read_text())
+        if copies.get(name):
+            (flows / f"{name}.py").write_text(copies[name] or "")
+    overrides = {"FLOWGATE_FLOWS_DIR": str(flows), "FLOWGATE_SCHEMAS_DIR": str(schemas)}
+    return create_app(make_config({**settings, **overrides}))
 
 
 def test_reply_with_our_expired_token_is_still_a_lead(client: FlaskClient, db: Database) -> None:
@@ -250,7 +268,9 @@ def test_reply_with_our_expired_token_is_still_a_lead(client: FlaskClient, db: D
 
 
 def test_forged_token_is_not_believed(client: FlaskClient, db: Database) -> None:
-    token = token_for(WA)
+    """A token with a bad MAC names nothing: not its flow, not its wa_id."""
+    token = token_for("491700000009", flow="appointment")
     forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
     assert post(client, nfm_reply(LEAD, token=forged)).status_code == 200
-    assert counts(db)["submissions"] == 0  # no route: not our token, no context, no default
+    sub = one(db, Submission)  # placed like any foreign token: the only endpoint-less flow
+    assert (sub.flow, sub.status, sub.errors) == ("lead_capture", "valid", [])

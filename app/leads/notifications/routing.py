@@ -10,7 +10,11 @@ Tried in order, first match wins:
    the token when the reply lacks one (the iOS case);
 4. a token we cannot verify (signed with a previous FLOWGATE_TOKEN_SECRET, or foreign) that
    an earlier endpoint submission of some flow is keyed by;
-5. the one flow whose handlers set `webhook_default`.
+5. the one flow whose handlers set `webhook_default`; when no flow sets it, the one valid
+   endpoint-less flow, if there is exactly one (endpoint flows' replies carry our
+   `submission_id`, step 2, so a reply nothing else explains most likely completes the flow
+   that never talks to us; a misattributed reply is still kept, as an invalid lead, rather
+   than lost in the raw inbox).
 An expired token of ours still routes in step 1: the lead is real (the user completed the
 form), only our endpoint stops accepting the token. verify_token checks the MAC before the
 expiry, so a token it refuses as `expired` is genuine and its claims can be read.
@@ -76,7 +80,7 @@ def find_flow(
         if (
             earlier is not None
             and earlier.source == "endpoint"
-            and earlier.flow_token in (None, token)
+            and (token is None or earlier.flow_token in (None, token))  # tokens agree
         ):
             mismatch = wa_id is not None and earlier.wa_id not in (None, wa_id)
             errors = (WRONG_CONTACT,) if mismatch else ()
@@ -95,7 +99,12 @@ def find_flow(
     defaults = [d.name for d in flows if _is_default(d)]
     if len(defaults) == 1:
         return Route(defaults[0], token, "default")
-    return Route(None, token, "several_defaults" if defaults else "none")
+    if defaults:
+        return Route(None, token, "several_defaults")
+    endpointless = [d.name for d in flows if d.valid and not d.endpoint_powered]
+    if len(endpointless) == 1:
+        return Route(endpointless[0], token, "only_endpointless_flow")
+    return Route(None, token, "none")
 
 
 def _claims(secret: str, token: str) -> TokenClaims | None:
