@@ -17,6 +17,8 @@ Outbound messages never extend the window.
 from __future__ import annotations
 
 import logging
+import math
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -44,6 +46,7 @@ from app.messaging.payloads import (
     TEMPLATE,
     TEXT,
     MessageRequest,
+    TemplateSpec,
     flow_body,
     flow_button,
     is_flow_button,
@@ -53,6 +56,7 @@ from app.messaging.payloads import (
 from app.models import Contact, OutboundMessage
 
 log = logging.getLogger("flowgate.messaging")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 # The request fields each kind may carry (besides wa_id and type); anything else is a 400.
 ALLOWED = {
@@ -175,16 +179,38 @@ def prepare(registry: Any, token_secret: str | None, request: MessageRequest) ->
     allowed = ALLOWED.get(request.type)
     if allowed is None:
         raise InvalidRequest("invalid body", details={"type": [f"one of {sorted(ALLOWED)}"]})
-    stray = [name for name in OPTIONAL if getattr(request, name) is not None]
-    stray = [name for name in stray if name not in allowed]
+    given = [name for name in OPTIONAL if getattr(request, name) is not None]
+    stray = [name for name in given if name not in allowed]
     if stray:
         reason = f"not used by messages of type {request.type!r}"
         raise InvalidRequest("invalid body", details={name: [reason] for name in stray})
+    unsendable = [name for name in given if not _sendable(getattr(request, name))]
+    if unsendable:
+        reason = "holds a lone surrogate or a non-finite number (not valid JSON text)"
+        raise InvalidRequest("invalid body", details={name: [reason] for name in unsendable})
     if request.type == TEXT:
         return _text(request)
     if request.type == FLOW:
         return _flow(registry, token_secret, request)
     return _template(registry, token_secret, request)
+
+
+def _sendable(value: Any) -> bool:
+    """True when `value` encodes as standard UTF-8 JSON (what Meta and PostgreSQL accept).
+
+    Refused rather than repaired: this is text the business is about to send in its name.
+    """
+    if isinstance(value, str):
+        return value.isascii() or not _SURROGATE.search(value)
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_sendable(k) and _sendable(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return all(_sendable(v) for v in value)
+    if isinstance(value, TemplateSpec):
+        return all(_sendable(v) for v in (value.name, value.language, value.components))
+    return True
 
 
 def _require(request: MessageRequest, *names: str) -> None:

@@ -378,3 +378,35 @@ def test_outbound_count_matches_sends(
     with db.session() as session:
         assert session.scalar(select(func.count()).select_from(OutboundMessage)) == 3
     assert [r.body["text"]["body"] for r in graph.requests] == ["m0", "m1", "m2"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "field"),
+    [
+        ('{"wa_id": "<WA>", "type": "text", "text": "caf\\ud800"}', "text"),
+        (
+            '{"wa_id": "<WA>", "type": "template", "template": {"name": "t", "language": "en",'
+            ' "components": [{"type": "body", "x": NaN}]}}',
+            "template",
+        ),
+        (
+            '{"wa_id": "<WA>", "type": "template", "flow": "lead_capture",'
+            ' "template": {"name": "t", "language": "en"}, "data": {"n": Infinity}}',
+            "data",
+        ),
+    ],
+)
+def test_unsendable_json_is_refused_not_a_500(
+    sender: FlaskClient,
+    api_headers: dict[str, str],
+    graph: FakeGraph,
+    db: Database,
+    raw: str,
+    field: str,
+) -> None:
+    open_window(sender)
+    headers = {**api_headers, "Content-Type": "application/json"}
+    response = sender.post(PATH, data=raw.replace("<WA>", WA).encode(), headers=headers)
+    assert response.status_code == 400, response.get_json()
+    assert field in response.get_json()["error"]["details"]
+    assert graph.requests == [] and outbound(db) == []
