@@ -37,15 +37,6 @@ def _is_postgresql(settings: dict[str, str]) -> bool:
     return settings["FLOWGATE_DATABASE_URL"].startswith("postgresql")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="contract gap: a response_json number like 1e400 or NaN is parsed as inf/nan "
-    "(app/leads/notifications/messages.py _response uses plain json.loads). SQLite: stored, "
-    "then GET /api/v1/submissions emits `Infinity`/`NaN` (not JSON) and submissions.csv / "
-    "flowgate export crash for the whole table (sqlite3 'malformed JSON' in "
-    "app/export/csvfile.py field_keys). PostgreSQL: no lead at all (raw row kept, "
-    "reprocessing fails the same way)",
-)
 @pytest.mark.parametrize("constant", ["1e400", "NaN", "-Infinity"])
 def test_non_finite_number_in_response_json(client, constant) -> None:  # type: ignore[no-untyped-def]
     wa_id = "447700905001"
@@ -106,13 +97,6 @@ def test_nul_removed_on_endpoint_intake(request, flow_client, private_key, setti
     assert sub.get_json()["fields"] == {"first": "ab", "second": "cd"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gap (team standard 'never a lost lead'; design.md is silent on surrogates): a lone "
-    "UTF-16 surrogate escape (\\ud800) in response_json or the profile name makes processing "
-    "fail with UnicodeEncodeError; the raw row is kept for `flowgate inbox reprocess`, which "
-    "fails the same way forever (app/leads/intake.py strips NUL but not lone surrogates)",
-)
 @pytest.mark.parametrize("where", ["field", "profile_name"])
 def test_lone_surrogate_does_not_lose_the_lead(client, where) -> None:  # type: ignore[no-untyped-def]
     wa_id = "447700905020"

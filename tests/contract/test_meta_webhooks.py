@@ -204,13 +204,6 @@ def test_statuses_and_flow_alerts_are_acknowledged_without_leads(client) -> None
     assert client.get("/api/v1/submissions", headers=AUTH).get_json()["items"] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="contract gap: an nfm_reply carrying our own, correctly signed but expired flow "
-    "token of an endpoint-less flow produces no lead (app/leads/notifications/routing.py "
-    "find_flow: verify_token refuses it in step 1 and nothing else matches; the reply is "
-    "only noted 'matched no flow')",
-)
 def test_expired_token_reply_still_becomes_a_lead(client) -> None:  # type: ignore[no-untyped-def]
     wa_id = "447700906100"
     token = issue_token(client, "lead_capture", wa_id, ttl=1)["flow_token"]
