@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from app.db import Database
 from app.messaging.graph import GraphApiError, GraphClient, GraphUnreachable, sent_message_id
@@ -159,3 +159,17 @@ def test_the_access_token_is_never_logged_or_echoed(
     assert ACCESS_TOKEN not in caplog.text
     assert ACCESS_TOKEN not in ok.get_data(as_text=True) + refused.get_data(as_text=True)
     assert graph.requests[0].headers["authorization"] == f"Bearer {ACCESS_TOKEN}"
+
+
+def test_a_send_that_cannot_be_recorded_still_names_its_wamid(
+    sender: FlaskClient, api_headers: dict[str, str], graph: FakeGraph, db: Database
+) -> None:
+    """Meta accepted, our database did not: the caller learns the wamid, not a bare 500."""
+    with db.engine.begin() as connection:
+        connection.execute(text("DROP TABLE outbound_messages"))
+    response = sender.post(PATH, json=TEMPLATE, headers=api_headers)
+    assert response.status_code == 500
+    error = response.get_json()["error"]
+    assert error["code"] == "sent_not_recorded"
+    assert error["details"] == {"id": "wamid.FAKE0001", "wa_id": WA}
+    assert len(graph.requests) == 1
