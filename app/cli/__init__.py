@@ -7,6 +7,8 @@ of its area and is added here. Commands that prepare an instance (`init`, `db up
 
 from __future__ import annotations
 
+import click
+from flask import Flask
 from flask.cli import FlaskGroup
 
 from app import create_app
@@ -15,8 +17,14 @@ from app.cli import webhooks as webhooks_cli
 from app.cli import worker as worker_cli
 
 
-def _create_app() -> object:
-    return create_app()
+def _create_app() -> Flask:
+    """Build the app for a command; a configuration problem is a one-line CLI error."""
+    from app.errors import ConfigError
+
+    try:
+        return create_app()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 cli = FlaskGroup(

@@ -9,7 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -80,12 +79,6 @@ def test_production_default_refuses_without_secrets(tmp_path: Path) -> None:
     assert "FLOWGATE_APP_SECRET" in result.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gap (team standard 'clear error', design 'startup error'): app-needing commands "
-    "print a Python traceback for a missing secret; app/cli/__init__.py _create_app lets "
-    "ConfigError escape instead of a click error",
-)
 def test_missing_secret_is_a_clean_cli_error(tmp_path: Path) -> None:
     (tmp_path / "flows").symlink_to(ROOT / "flows")
     (tmp_path / "schemas").symlink_to(ROOT / "schemas")
