@@ -70,7 +70,7 @@ class ResponseCipher:
 
     def encrypt(self, payload: Mapping[str, Any]) -> str:
         """base64(AES-128-GCM(key, flipped IV, JSON) || tag): the 200 (and 427) body."""
-        plain = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+        plain = json.dumps(payload, separators=(",", ":")).encode()
         sealed = AESGCM(self.aes_key).encrypt(self.response_iv, plain, None)
         return base64.b64encode(sealed).decode("ascii")
 
@@ -155,7 +155,7 @@ def encrypt_request(
     """Client side: a fresh AES-128 key and IV per request, as the WhatsApp client does."""
     aes_key = aes_key if aes_key is not None else AESGCM.generate_key(bit_length=128)
     iv = iv if iv is not None else os.urandom(IV_BYTES)
-    plain = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+    plain = json.dumps(payload, separators=(",", ":")).encode()
     envelope = Envelope(
         encrypted_flow_data=base64.b64encode(AESGCM(aes_key).encrypt(iv, plain, None)).decode(),
         encrypted_aes_key=base64.b64encode(public_key.encrypt(aes_key, OAEP)).decode(),

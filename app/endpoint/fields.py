@@ -9,13 +9,32 @@ The complete submission is validated again, in full, when it is stored (issue 5'
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from app.leads.sanitize import clean_text
+
 FORMAT_CHECKER = Draft202012Validator.FORMAT_CHECKER
+
+
+def storable(value: Any) -> Any:
+    """`value` as both databases can store it, cleaned before validation so that what is
+    validated is what is stored: NUL removed and lone surrogates replaced (issue 5's
+    `clean_text`, design.md), and NaN/Infinity (which Python's JSON parser accepts) kept as
+    their text.
+    """
+    value = clean_text(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    if isinstance(value, dict):
+        return {k: storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [storable(v) for v in value]
+    return value
 
 
 @lru_cache(maxsize=512)

@@ -17,13 +17,13 @@ rolls back this request's changes (the router runs inside a savepoint).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from app.endpoint import sessions
-from app.endpoint.fields import describe, screen_errors
+from app.endpoint.fields import describe, screen_errors, storable
 from app.endpoint.flowmodel import FlowModel, Screen
 from app.endpoint.handlers import FlowHandlers, Handler, HandlerContext, handler_name
 from app.endpoint.protocol import (
@@ -208,18 +208,20 @@ def _exchange(db: Session, ex: Exchange, row: FlowSession | None) -> dict[str, A
         ex.from_screen = row.screen if row else None
         raise ScreenError(GENERIC_ERROR)
     ex.from_screen = screen.id
-    refresh = _refreshes(screen, req.data)
+    data = storable(req.data)
+    ex.request = req = replace(req, data=data)  # handlers see what will be stored
+    refresh = _refreshes(screen, data)
     expected: set[str] = set()
     if not refresh:
         for action in screen.submit_actions("data_exchange"):
             expected |= set(action.payload)
-    errors = screen_errors(ex.schema, req.data, expected)
+    errors = screen_errors(ex.schema, data, expected)
     if errors:
         raise ScreenError(describe(errors), errors)
     if row is not None:
-        ex.session_data = sessions.merge_fields(row, req.data, screen.id)
+        ex.session_data = sessions.merge_fields(row, data, screen.id)
     else:
-        ex.session_data = {**ex.session_data, **req.data}
+        ex.session_data = {**ex.session_data, **data}
     last = not refresh and ex.model.is_last(screen.id)
     routes = ex.model.next_screens(screen.id)
     target = screen.id if refresh or last or not routes else routes[0]

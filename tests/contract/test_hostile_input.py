@@ -66,16 +66,6 @@ def test_big_integer_in_response_json_is_kept_exactly(client) -> None:  # type: 
 
 def test_nul_removed_on_endpoint_intake(request, flow_client, private_key, settings) -> None:  # type: ignore[no-untyped-def]
     """design.md: NUL characters are removed from text on intake (PostgreSQL cannot store them)."""
-    if _is_postgresql(settings):
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="contract gap (PostgreSQL): a NUL in endpoint data_exchange data is not "
-                "removed before the flow session is written; psycopg UntranslatableCharacter, "
-                "the user gets 'Something went wrong' on every submit and no lead "
-                "(app/endpoint service/session write path, not app/leads/sanitize.strip_nul)",
-            )
-        )
     pub = private_key.public_key()
     token = issue_token(flow_client, "two_step", "447700905010")["flow_token"]
     answers = []

@@ -320,3 +320,26 @@ def test_concurrent_final_submits_store_one_submission(wa: ClientFactory, db: Da
     [stored] = submissions(db)
     ids = {a["data"]["extension_message_response"]["params"]["submission_id"] for a in answers}
     assert len(answers) == 4 and ids == {stored.id}
+
+
+def test_unstorable_text_is_cleaned_before_validation_and_storage(
+    wa: ClientFactory, db: Database
+) -> None:
+    """NUL (PostgreSQL cannot store it), a lone surrogate and NaN: the lead is still kept."""
+    client = wa()
+    client.init()
+    fields = {**booking_answers()["APPOINTMENT"], **DETAILS}
+    dirty = {**fields, "name": "Ada\x00 Love\ud800lace", "more_details": "a\x00b"}
+    done = client.exchange("SUMMARY", dirty)
+    params = done["data"]["extension_message_response"]["params"]
+    [stored] = submissions(db)
+    assert params["submission_id"] == stored.id
+    assert stored.fields["name"] == "Ada Love\ufffdlace"
+    assert stored.fields["more_details"] == "ab"
+    other = wa()
+    other.init()
+    nan = other.exchange("APPOINTMENT", {"department": "cardiology", "location": float("nan")})
+    assert nan["screen"] == "APPOINTMENT" and nan["data"]["is_date_enabled"] is True
+    with db.session() as session:
+        row = session.scalars(select(FlowSession).where(FlowSession.status == "active")).one()
+    assert row.data == {"department": "cardiology", "location": "nan"}
