@@ -110,6 +110,10 @@ class GraphClient:
                 "The Graph API did not answer in time; the message may or may not have been sent.",
                 details={"reason": "timeout"},
             ) from None
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError):
+            raise SendingNotConfigured(
+                "FLOWGATE_GRAPH_API_URL is not a usable http(s) URL."
+            ) from None
         except (httpx.HTTPError, OSError) as exc:
             raise GraphUnreachable(
                 "The Graph API could not be reached.",

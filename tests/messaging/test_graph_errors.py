@@ -13,7 +13,13 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, text
 
 from app.db import Database
-from app.messaging.graph import GraphApiError, GraphClient, GraphUnreachable, sent_message_id
+from app.messaging.graph import (
+    GraphApiError,
+    GraphClient,
+    GraphUnreachable,
+    SendingNotConfigured,
+    sent_message_id,
+)
 from app.models import OutboundMessage
 from tests.leads.meta import T0, post, text_message
 from tests.messaging.conftest import ACCESS_TOKEN, PHONE_NUMBER_ID, WA, open_window
@@ -173,3 +179,10 @@ def test_a_send_that_cannot_be_recorded_still_names_its_wamid(
     assert error["code"] == "sent_not_recorded"
     assert error["details"] == {"id": "wamid.FAKE0001", "wa_id": WA}
     assert len(graph.requests) == 1
+
+
+@pytest.mark.parametrize("url", ["http://", "ftp://127.0.0.1/v23.0", "127.0.0.1:9"])
+def test_an_unusable_graph_url_is_not_configured(url: str) -> None:
+    with pytest.raises(SendingNotConfigured) as caught:
+        GraphClient(url, PHONE_NUMBER_ID, ACCESS_TOKEN).send({"to": WA})
+    assert caught.value.status == 503
