@@ -19,6 +19,9 @@ _ERROR_TEXT = {
     409: "Conflict",
     413: "Too large",
     422: "Not processable",
+    500: "Internal error (the request may have had effects; see the error code)",
+    502: "The WhatsApp Cloud API refused or did not answer",
+    503: "Not configured or not available",
 }
 
 
