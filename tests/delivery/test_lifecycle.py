@@ -117,7 +117,7 @@ def test_sigterm_finishes_the_attempt_in_flight_and_releases_the_rest(
     ep = add_endpoint(db, rx.url)
     submit(db, 2)
     # One thread, and a lease long enough that the second row is prefetched behind it.
-    args = ("--poll", "0.05", "--timeout", "2", "--lease", "10", "--concurrency", "1")
+    args = ("--poll", "0.05", "--timeout", "6", "--lease", "10", "--concurrency", "1")
     proc = start_worker(settings, tmp_path, *args)
     try:
         deadline = time.monotonic() + 15
