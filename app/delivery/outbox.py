@@ -11,8 +11,8 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import insert, select, true
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from app import clock
 from app.ids import new_id
@@ -20,6 +20,15 @@ from app.models import Delivery, Event, WebhookEndpoint
 
 # Event types an endpoint may subscribe to.
 EVENT_TYPES: tuple[str, ...] = ("flow.submitted",)
+
+# Built once: this runs for every lead, and building, caching and flushing ORM objects cost
+# more than the inserts. The endpoint list is read every time (a small query over a handful
+# of rows) rather than cached, so endpoints added or disabled by another process
+# take effect on the very next event.
+_ENDPOINTS = WebhookEndpoint.__table__
+_SUBSCRIBERS = select(_ENDPOINTS.c.id, _ENDPOINTS.c.events).where(_ENDPOINTS.c.enabled == true())
+_INSERT_EVENT = insert(Event.__table__)
+_INSERT_DELIVERY = insert(Delivery.__table__)
 
 
 def new_event_id() -> str:
@@ -43,8 +52,13 @@ def serialise(payload: dict[str, Any]) -> str:
 
 def endpoint_wants(endpoint: WebhookEndpoint, event_type: str) -> bool:
     """An enabled endpoint subscribed to `event_type` (or to every type with `*`)."""
-    events = endpoint.events or []
-    return bool(endpoint.enabled) and (event_type in events or "*" in events)
+    return bool(endpoint.enabled) and subscribed(endpoint.events, event_type)
+
+
+def subscribed(events: list[str] | None, event_type: str) -> bool:
+    """An endpoint's `events` list names `event_type` or `*`."""
+    events = events or []
+    return event_type in events or "*" in events
 
 
 def enqueue_event(
@@ -57,31 +71,40 @@ def enqueue_event(
     """Add one Event (`{"type", "timestamp", "data"}` serialised once) and one pending
     Delivery per enabled endpoint subscribed to `event_type`. Does not commit: the caller's
     transaction decides whether the event exists at all.
+
+    Core inserts on the session's connection; the returned Event is attached to the session
+    as a loaded row, so it behaves like one the ORM wrote.
     """
     occurred = clock.now()
     body = serialise({"type": event_type, "timestamp": clock.isoformat(occurred), "data": data})
-    event = Event(
-        id=new_event_id(),
-        type=event_type,
-        body=body,
-        submission_id=submission_id,
-        created_at=occurred,
-    )
+    values = {
+        "id": new_event_id(),
+        "type": event_type,
+        "body": body,
+        "submission_id": submission_id,
+        "created_at": occurred,
+    }
+    session.flush()  # endpoints added in this session count (a no-op when nothing is pending)
+    conn = session.connection()
+    conn.execute(_INSERT_EVENT, values)
+    deliveries = [
+        {
+            "id": new_id(),
+            "event_id": values["id"],
+            "endpoint_id": endpoint_id,
+            "event_type": event_type,
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": occurred,
+            "created_at": occurred,
+            "updated_at": occurred,
+        }
+        for endpoint_id, events in conn.execute(_SUBSCRIBERS)
+        if subscribed(events, event_type)
+    ]
+    if deliveries:
+        conn.execute(_INSERT_DELIVERY, deliveries)
+    event = Event(**values)
+    make_transient_to_detached(event)
     session.add(event)
-    endpoints = session.scalars(
-        select(WebhookEndpoint).where(WebhookEndpoint.enabled.is_(True))
-    ).all()
-    for endpoint in endpoints:
-        if endpoint_wants(endpoint, event_type):
-            session.add(
-                Delivery(
-                    event_id=event.id,
-                    endpoint_id=endpoint.id,
-                    event_type=event_type,
-                    status="pending",
-                    attempts=0,
-                    next_attempt_at=occurred,
-                    created_at=occurred,
-                )
-            )
     return event

@@ -25,8 +25,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from app.clock import now
 from app.db import Database
@@ -45,6 +46,25 @@ log = logging.getLogger("flowgate.meta")
 PROCESSED, FAILED, INVALID, PENDING = "processed", "failed", "invalid", "pending"
 STALE_PENDING = timedelta(minutes=5)
 _TABLE = InboundNotification.__table__
+# Core statements built once: this runs for every notification, and the ORM's unit of work
+# (or even building a statement per call) would cost more than the statements themselves.
+_FIND = (
+    select(_TABLE.c.id, _TABLE.c.status, _TABLE.c.error)
+    .where(_TABLE.c.body_sha256 == bindparam("digest"))
+    .order_by(_TABLE.c.received_at)
+    .limit(1)
+)
+_INSERT = insert(_TABLE)
+_OUTCOME = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("notification_id"))
+    .values(
+        status=bindparam("new_status"),
+        error=bindparam("new_error"),
+        attempts=_TABLE.c.attempts + 1,
+        processed_at=bindparam("new_processed_at"),
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -69,29 +89,23 @@ class Receipt:
 def receive(inbox: Inbox, body: bytes) -> Receipt:
     """Store `body` (already signature-checked) durably, then process it."""
     digest = hashlib.sha256(body).hexdigest()
-    # Core statements on the table: this runs for every notification, and the ORM's unit of
-    # work would cost more than the insert itself.
     with inbox.db.transaction() as session:
         conn = session.connection()
-        row = conn.execute(
-            select(_TABLE.c.id, _TABLE.c.status, _TABLE.c.error)
-            .where(_TABLE.c.body_sha256 == digest)
-            .order_by(_TABLE.c.received_at)
-            .limit(1)
-        ).first()
+        row = conn.execute(_FIND, {"digest": digest}).first()
         if row is not None and row.status in (PROCESSED, INVALID):
             return Receipt(row.id, row.status, duplicate=True, problem=row.error)
         if row is None:
             notification_id = new_id()
             conn.execute(
-                insert(_TABLE).values(
-                    id=notification_id,
-                    body=body,
-                    body_sha256=digest,
-                    status=PENDING,
-                    attempts=0,
-                    received_at=now(),
-                )
+                _INSERT,
+                {
+                    "id": notification_id,
+                    "body": body,
+                    "body_sha256": digest,
+                    "status": PENDING,
+                    "attempts": 0,
+                    "received_at": now(),
+                },
             )
         else:
             notification_id = row.id
@@ -119,7 +133,7 @@ def process_stored(
                     # flushes the WAL past this commit before anything is sent.
                     session.connection().exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
                 report = process_notification(session, ctx, payload)
-                session.connection().execute(_outcome(notification_id, PROCESSED, report.summary()))
+                _record_outcome(session, notification_id, PROCESSED, report.summary())
             return Receipt(notification_id, PROCESSED, duplicate)
         except IntegrityError:
             # A concurrent delivery of the same items won the race; the retry sees its rows.
@@ -164,23 +178,22 @@ def reprocess(inbox: Inbox, ids: Sequence[str] = (), *, limit: int | None = None
     return [process_stored(inbox, row.id, row.body, row.body_sha256) for row in rows]
 
 
-def _outcome(notification_id: str, status: str, error: str | None) -> Any:
-    return (
-        update(_TABLE)
-        .where(_TABLE.c.id == notification_id)
-        .values(
-            status=status,
-            error=error,
-            attempts=_TABLE.c.attempts + 1,
-            processed_at=now() if status == PROCESSED else None,
-        )
+def _record_outcome(session: Session, notification_id: str, status: str, error: str | None) -> None:
+    session.connection().execute(
+        _OUTCOME,
+        {
+            "notification_id": notification_id,
+            "new_status": status,
+            "new_error": error,
+            "new_processed_at": now() if status == PROCESSED else None,
+        },
     )
 
 
 def _mark(inbox: Inbox, notification_id: str, status: str, error: str | None) -> None:
     try:
         with inbox.db.transaction() as session:
-            session.execute(_outcome(notification_id, status, error))
+            _record_outcome(session, notification_id, status, error)
     except SQLAlchemyError as exc:  # the row stays pending; reprocess finds it when stale
         log.error("cannot mark notification %s %s: %s", notification_id, status, type(exc).__name__)
 

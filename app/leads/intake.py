@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from app.clock import isoformat, now
@@ -42,6 +42,9 @@ log = logging.getLogger("flowgate.leads")
 
 SOURCES = ("endpoint", "webhook")
 _TABLE = Submission.__table__
+# Built once (this runs for every lead; building a statement costs more than running it).
+_FIND = select(_TABLE.c.id).where(_TABLE.c.dedup_key.in_(bindparam("keys", expanding=True)))
+_INSERT = insert(_TABLE)
 EVENT_TYPE = "flow.submitted"
 TOKEN_MAX = 512
 MESSAGE_ID_MAX = 128
@@ -94,11 +97,7 @@ def record_submission(
     if message_id and intake.source == "webhook":
         keys.append(message_key(message_id))
     if keys:
-        found = (
-            session.connection()
-            .execute(select(_TABLE.c.id).where(_TABLE.c.dedup_key.in_(keys)).limit(1))
-            .scalar()
-        )
+        found = session.connection().execute(_FIND, {"keys": keys}).scalar()
         if found is not None:
             existing = session.get(Submission, found)
             if existing is not None:
@@ -139,7 +138,7 @@ def record_submission(
     # Inserted now with a cached Core statement (the ORM's unit of work costs more than the
     # INSERT), then handed to the session as a loaded row: callers get a normal, persistent
     # Submission, and later dedup queries in this transaction see it.
-    session.connection().execute(insert(_TABLE), values)
+    session.connection().execute(_INSERT, values)
     submission = Submission(**values)
     make_transient_to_detached(submission)
     session.add(submission)
