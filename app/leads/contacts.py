@@ -11,9 +11,11 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, or_, select, text
+from sqlalchemy import and_, bindparam, case, or_, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from app.clock import now
 from app.leads.sanitize import clean_text, clip
@@ -126,16 +128,31 @@ def _refusal_statement(dialect: str) -> Any:
 
 
 def _upsert(session: Session, kind: str, params: dict[str, Any]) -> Contact:
-    stmt = _prepared(kind, _dialect(session))
-    contact: Contact = session.scalars(
-        stmt, params, execution_options={"populate_existing": True}
-    ).one()
-    return contact
+    session.flush()  # as an ORM query would (a no-op when nothing is pending)
+    row = session.connection().execute(_prepared(kind, _dialect(session)), params).one()
+    return _loaded(session, row._asdict())
+
+
+def _loaded(session: Session, values: dict[str, Any]) -> Contact:
+    """The upserted row as the session's Contact, refreshed in place if the session holds it.
+
+    The same as an ORM query with `populate_existing`, without its per-call cost (this runs
+    for every inbound message): later `session.get(Contact, wa_id)` calls see these values.
+    """
+    held = session.identity_map.get(identity_key(Contact, (values["wa_id"],)))
+    if held is None:
+        contact = Contact(**values)
+        make_transient_to_detached(contact)
+        session.add(contact)
+        return contact
+    for name, value in values.items():
+        set_committed_value(held, name, value)
+    return held
 
 
 @cache
 def _prepared(kind: str, dialect: str) -> Any:
-    """The upsert rendered once as text with typed parameters, mapped back to Contact.
+    """The upsert rendered once as text with typed parameters and typed result columns.
 
     SQLAlchemy never caches the compiled form of a dialect-specific INSERT (`inherit_cache =
     False`), and compiling this one costs more than running it; as text it is compiled once.
@@ -146,4 +163,4 @@ def _prepared(kind: str, dialect: str) -> Any:
     statement = build(dialect).values(**{c.name: None for c in columns}).returning(*columns)
     sql = str(statement.compile(dialect=module.dialect(paramstyle="named")))
     clause = text(sql).bindparams(*(bindparam(c.name, type_=c.type) for c in columns))
-    return select(Contact).from_statement(clause.columns(*columns))
+    return clause.columns(*columns)
