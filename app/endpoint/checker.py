@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.endpoint.flowmodel import FlowModel
 from app.endpoint.protocol import BACK, INIT, SUCCESS
+from app.flowjson.model import FlowModel
 
 
 def allowed_screens(model: FlowModel, action: str | None, from_screen: str | None) -> set[str]:
@@ -29,7 +29,8 @@ def allowed_screens(model: FlowModel, action: str | None, from_screen: str | Non
         entries = {s for s in model.screens if s not in targets}
         return entries or ({model.entry_screen} if model.entry_screen else set())
     if action == BACK:
-        return {from_screen, *model.previous_screens(from_screen)}
+        sources = {s for s, routes in model.routing.items() if from_screen in routes}
+        return {from_screen, *sources}
     return {from_screen, *model.next_screens(from_screen)}
 
 

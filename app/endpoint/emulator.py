@@ -30,8 +30,8 @@ from app.crypto.envelope import DecryptionError, encrypt_request
 from app.crypto.jwt import sign_flow_token
 from app.crypto.signatures import hub_signature
 from app.endpoint.checker import check_answer, check_data
-from app.endpoint.flowmodel import FlowModel, Screen, model_for
 from app.endpoint.protocol import BACK, DATA_EXCHANGE, INIT, PING, SUCCESS
+from app.flowjson.model import FlowModel, Screen, model_for
 
 _REF = re.compile(r"\$\{(screen\.([A-Za-z0-9_]+)\.)?(form|data)\.([A-Za-z0-9_]+)\}")
 MAX_STEPS = 100

@@ -24,7 +24,6 @@ from sqlalchemy.orm import Session
 
 from app.endpoint import sessions
 from app.endpoint.fields import describe, screen_errors, storable
-from app.endpoint.flowmodel import FlowModel, Screen
 from app.endpoint.handlers import FlowHandlers, Handler, HandlerContext, handler_name
 from app.endpoint.protocol import (
     BACK,
@@ -36,6 +35,7 @@ from app.endpoint.protocol import (
     TokenRejected,
     success_answer,
 )
+from app.flowjson.model import FlowModel, Screen, ScreenAction
 from app.models import FlowSession
 
 log = logging.getLogger("flowgate.endpoint")
@@ -50,6 +50,8 @@ TYPE_DEFAULTS: dict[str, Any] = {
     "array": [],
     "object": {},
 }
+# Component-change events: the user is still on the screen (a refresh, not a submit).
+REFRESH_EVENTS = frozenset({"on-select-action", "on-unselect-action", "on-change-action"})
 
 
 @dataclass
@@ -142,15 +144,31 @@ def _session(db: Session, ex: Exchange) -> FlowSession | None:
     return row
 
 
+def _submit_exchanges(screen: Screen) -> list[ScreenAction]:
+    """The screen's data_exchange actions that leave it (a footer or button tap)."""
+    return [a for a in screen.actions if a.event not in REFRESH_EVENTS and a.name == DATA_EXCHANGE]
+
+
+def _refresh_exchanges(screen: Screen) -> list[ScreenAction]:
+    """The screen's data_exchange actions fired by a component change."""
+    return [a for a in screen.actions if a.event in REFRESH_EVENTS and a.name == DATA_EXCHANGE]
+
+
+def _is_last(model: FlowModel, screen_id: str) -> bool:
+    """A screen whose data_exchange completes the flow: terminal, or no route onwards."""
+    screen = model.screens.get(screen_id)
+    return bool(screen and (screen.terminal or not model.routing.get(screen_id)))
+
+
 def _refreshes(screen: Screen, data: dict[str, Any]) -> bool:
     """True when the data_exchange came from a component change, not the screen's submit."""
-    submits = screen.submit_actions("data_exchange")
+    submits = _submit_exchanges(screen)
     if not submits:
-        return bool(screen.refresh_actions())
+        return bool(_refresh_exchanges(screen))
     sent = set(data)
     if any(set(a.payload) == sent for a in submits):
         return False
-    return any(set(a.payload) == sent for a in screen.refresh_actions())
+    return any(set(a.payload) == sent for a in _refresh_exchanges(screen))
 
 
 def route(db: Session, ex: Exchange) -> dict[str, Any]:
@@ -173,7 +191,7 @@ def route(db: Session, ex: Exchange) -> dict[str, Any]:
 def _completed(ex: Exchange, row: FlowSession) -> dict[str, Any]:
     """A finished run: a retried final submit gets the same SUCCESS, anything else 427."""
     req = ex.request
-    if req.action == DATA_EXCHANGE and req.screen and ex.model.is_last(req.screen):
+    if req.action == DATA_EXCHANGE and req.screen and _is_last(ex.model, req.screen):
         return success_answer({"flow_token": req.flow_token, "submission_id": row.submission_id})
     raise TokenRejected(ALREADY_SUBMITTED)
 
@@ -213,7 +231,7 @@ def _exchange(db: Session, ex: Exchange, row: FlowSession | None) -> dict[str, A
     refresh = _refreshes(screen, data)
     expected: set[str] = set()
     if not refresh:
-        for action in screen.submit_actions("data_exchange"):
+        for action in _submit_exchanges(screen):
             expected |= set(action.payload)
     errors = screen_errors(ex.schema, data, expected)
     if errors:
@@ -222,7 +240,7 @@ def _exchange(db: Session, ex: Exchange, row: FlowSession | None) -> dict[str, A
         ex.session_data = sessions.merge_fields(row, data, screen.id)
     else:
         ex.session_data = {**ex.session_data, **data}
-    last = not refresh and ex.model.is_last(screen.id)
+    last = not refresh and _is_last(ex.model, screen.id)
     routes = ex.model.next_screens(screen.id)
     target = screen.id if refresh or last or not routes else routes[0]
     fn = ex.handlers.exchange_handlers.get(screen.id)

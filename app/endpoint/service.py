@@ -30,7 +30,6 @@ from app.crypto.signatures import verify_hub_signature
 from app.crypto.tokens import TokenError, verify_token
 from app.endpoint import sessions
 from app.endpoint.checker import check_answer
-from app.endpoint.flowmodel import model_for
 from app.endpoint.handlers import FlowHandlers, handlers_for
 from app.endpoint.protocol import (
     AnswerViolation,
@@ -42,6 +41,7 @@ from app.endpoint.protocol import (
     token_error_body,
 )
 from app.endpoint.router import GENERIC_ERROR, Exchange, error_answer, route
+from app.flowjson.model import model_for
 
 if TYPE_CHECKING:
     from app.flowjson.registry import FlowDefinition

@@ -1,130 +1,168 @@
-"""Small typed accessors over a parsed Flow JSON dict, for code that runs a flow.
+"""What code that runs a flow needs to know about one Flow JSON document, computed once.
 
-Pure functions, no validation: callers use them on documents the registry found valid, and
-they return empty results rather than raising on odd shapes.
+Routing (entry screen, next screens), each screen's data model (with the `__example__` values
+kept apart) and each screen's actions (which component event fires which action with which
+payload). The endpoint's router and answer checker, the client emulator and message sending
+all read flows through this one view, so server and emulated client agree on what a flow
+means. No validation here: documents come from the registry, which found them valid, and odd
+shapes give empty results rather than exceptions.
 """
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
-from app.flowjson.spec import INPUTS
+from jsonschema import Draft202012Validator
 
-Document = dict[str, Any]
-
-
-def screens(doc: Document) -> list[dict[str, Any]]:
-    value = doc.get("screens")
-    return [s for s in value if isinstance(s, dict)] if isinstance(value, list) else []
+EXAMPLE = "__example__"
 
 
-def screen_ids(doc: Document) -> list[str]:
-    return [s["id"] for s in screens(doc) if isinstance(s.get("id"), str)]
+@dataclass(frozen=True)
+class ScreenAction:
+    """One action attached to a component: `event` is e.g. `on-click-action`."""
+
+    event: str
+    name: str
+    component: dict[str, Any]
+    payload: dict[str, Any]
+    next: dict[str, Any] | None
 
 
-def screen_by_id(doc: Document, screen_id: str) -> dict[str, Any] | None:
-    return next((s for s in screens(doc) if s.get("id") == screen_id), None)
+def _strip_examples(schema: Any) -> Any:
+    if isinstance(schema, dict):
+        return {k: _strip_examples(v) for k, v in schema.items() if k != EXAMPLE}
+    if isinstance(schema, list):
+        return [_strip_examples(v) for v in schema]
+    return schema
 
 
-def terminal_screens(doc: Document) -> list[str]:
-    return [s["id"] for s in screens(doc) if s.get("terminal") is True and "id" in s]
-
-
-def _components(children: Any) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for node in children if isinstance(children, list) else []:
-        if not isinstance(node, dict):
+def iter_components(children: Any) -> Iterator[dict[str, Any]]:
+    """Every component under `children`, depth first, including If/Switch branches."""
+    if not isinstance(children, list):
+        return
+    for comp in children:
+        if not isinstance(comp, dict):
             continue
-        out.append(node)
-        kind = node.get("type")
-        if kind == "Form":
-            out.extend(_components(node.get("children")))
-        elif kind == "If":
-            out.extend(_components(node.get("then")) + _components(node.get("else")))
-        elif kind == "Switch" and isinstance(node.get("cases"), dict):
-            for case in node["cases"].values():
-                out.extend(_components(case))
-    return out
+        yield comp
+        yield from iter_components(comp.get("children"))
+        yield from iter_components(comp.get("then"))
+        yield from iter_components(comp.get("else"))
+        cases = comp.get("cases")
+        if isinstance(cases, dict):
+            for branch in cases.values():
+                yield from iter_components(branch)
 
 
-def components(doc: Document, screen_id: str) -> list[dict[str, Any]]:
-    """Every component of a screen, nested ones included, in document order."""
-    screen = screen_by_id(doc, screen_id) or {}
-    layout = screen.get("layout")
-    return _components(layout.get("children") if isinstance(layout, dict) else None)
+@dataclass
+class Screen:
+    id: str
+    document: dict[str, Any]
+    terminal: bool
+    data_model: dict[str, Any]  # property -> schema, without __example__
+    examples: dict[str, Any]
+    actions: list[ScreenAction] = field(default_factory=list)
+    validator: Draft202012Validator | None = None
+    prop_validators: dict[str, Draft202012Validator] = field(default_factory=dict)
+
+    def accepts(self, prop: str, value: Any) -> bool:
+        """True when `value` fits the declared schema of data property `prop`."""
+        validator = self.prop_validators.get(prop)
+        return validator is not None and validator.is_valid(value)
+
+    def components(self) -> Iterator[dict[str, Any]]:
+        layout = self.document.get("layout")
+        return iter_components(layout.get("children") if isinstance(layout, dict) else None)
 
 
-def input_components(doc: Document, screen_id: str) -> dict[str, str]:
-    """Input component name -> component type on a screen (first one wins on duplicates)."""
-    out: dict[str, str] = {}
-    for node in components(doc, screen_id):
-        if node.get("type") in INPUTS and isinstance(node.get("name"), str):
-            out.setdefault(node["name"], node["type"])
-    return out
+class FlowModel:
+    """Read-only view of a Flow JSON document (assumed statically valid by the registry)."""
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        self.document = document
+        self.data_api_version: str | None = document.get("data_api_version")
+        routing = document.get("routing_model")
+        self.routing: dict[str, list[str]] = (
+            {k: [s for s in v if isinstance(s, str)] for k, v in routing.items()}
+            if isinstance(routing, dict)
+            else {}
+        )
+        self.screens: dict[str, Screen] = {}
+        for raw in document.get("screens") or []:
+            if isinstance(raw, dict) and isinstance(raw.get("id"), str):
+                self.screens[raw["id"]] = self._screen(raw)
+
+    @staticmethod
+    def _screen(raw: dict[str, Any]) -> Screen:
+        model = raw.get("data") if isinstance(raw.get("data"), dict) else {}
+        props = {k: _strip_examples(v) for k, v in model.items() if isinstance(v, dict)}
+        examples = {k: copy.deepcopy(v[EXAMPLE]) for k, v in model.items() if EXAMPLE in v}
+        screen = Screen(
+            id=raw["id"],
+            document=raw,
+            terminal=bool(raw.get("terminal")),
+            data_model=props,
+            examples=examples,
+        )
+        screen.validator = Draft202012Validator(
+            {"type": "object", "properties": props, "required": sorted(props)}
+        )
+        screen.prop_validators = {k: Draft202012Validator(v) for k, v in props.items()}
+        for comp in screen.components():
+            for event, action in comp.items():
+                if event.endswith("-action") and isinstance(action, dict):
+                    payload = action.get("payload")
+                    screen.actions.append(
+                        ScreenAction(
+                            event=event,
+                            name=str(action.get("name")),
+                            component=comp,
+                            payload=payload if isinstance(payload, dict) else {},
+                            next=action.get("next")
+                            if isinstance(action.get("next"), dict)
+                            else None,
+                        )
+                    )
+        return screen
+
+    @property
+    def endpoint_powered(self) -> bool:
+        """A data API version and a non-empty routing model: the endpoint can serve it.
+
+        Stricter than `FlowDefinition.endpoint_powered` (which only asks for
+        `data_api_version`): a flow with `"routing_model": {}` is listed as endpoint-powered
+        but has nothing for the endpoint to route.
+        """
+        return bool(self.data_api_version) and bool(self.routing)
+
+    def screen(self, screen_id: str | None) -> Screen | None:
+        return self.screens.get(screen_id) if isinstance(screen_id, str) else None
+
+    @property
+    def entry_screen(self) -> str | None:
+        """The first screen no route leads to (Meta's rule), else the first screen."""
+        targets = {t for routes in self.routing.values() for t in routes}
+        for screen_id in self.screens:
+            if screen_id not in targets:
+                return screen_id
+        return next(iter(self.screens), None)
+
+    def next_screens(self, screen_id: str) -> list[str]:
+        return list(self.routing.get(screen_id, []))
 
 
-def screen_data_model(doc: Document, screen_id: str) -> dict[str, Any]:
-    """The screen's declared `data` model (field -> schema with `__example__`), or {}."""
-    screen = screen_by_id(doc, screen_id) or {}
-    data = screen.get("data")
-    return data if isinstance(data, dict) else {}
+_cache: dict[int, tuple[dict[str, Any], FlowModel]] = {}
 
 
-def example_data(doc: Document, screen_id: str) -> dict[str, Any]:
-    """The `__example__` value of every top-level data field of a screen."""
-    return {
-        key: schema["__example__"]
-        for key, schema in screen_data_model(doc, screen_id).items()
-        if isinstance(schema, dict) and "__example__" in schema
-    }
-
-
-def navigate_targets(doc: Document, screen_id: str) -> list[str]:
-    """Screens a screen's navigate actions lead to, in document order."""
-    out: list[str] = []
-    stack: list[Any] = list(components(doc, screen_id))
-    while stack:
-        node = stack.pop(0)
-        if isinstance(node, dict):
-            nxt = node.get("next")
-            if node.get("name") == "navigate" and isinstance(nxt, dict):
-                target = nxt.get("name")
-                if isinstance(target, str) and target not in out:
-                    out.append(target)
-            stack.extend(v for k, v in node.items() if k not in ("children", "then", "else"))
-        elif isinstance(node, list):
-            stack.extend(node)
-    return out
-
-
-def routes(doc: Document) -> dict[str, list[str]]:
-    """The routing model: explicit `routing_model`, else derived from navigate actions."""
-    model = doc.get("routing_model")
-    if isinstance(model, dict):
-        out = {sid: [] for sid in screen_ids(doc)}
-        for source, targets in model.items():
-            if isinstance(targets, list):
-                out[source] = [t for t in targets if isinstance(t, str)]
-        return out
-    return {sid: navigate_targets(doc, sid) for sid in screen_ids(doc)}
-
-
-def next_screens(doc: Document, screen_id: str) -> list[str]:
-    return routes(doc).get(screen_id, [])
-
-
-def transition_allowed(doc: Document, source: str, target: str) -> bool:
-    """True when the routing model lets `source` lead to `target` (SUCCESS closes the flow)."""
-    return target == "SUCCESS" or target in next_screens(doc, source)
-
-
-def entry_screen(doc: Document) -> str | None:
-    """The first screen (document order) with no inbound route; the first screen as fallback."""
-    graph = routes(doc)
-    inbound = {t for targets in graph.values() for t in targets}
-    ids = screen_ids(doc)
-    return next((s for s in ids if s not in inbound), ids[0] if ids else None)
-
-
-def endpoint_powered(doc: Document) -> bool:
-    return "data_api_version" in doc
+def model_for(document: dict[str, Any]) -> FlowModel:
+    """The FlowModel of `document`, built once (the registry keeps documents alive)."""
+    hit = _cache.get(id(document))
+    if hit is not None and hit[0] is document:
+        return hit[1]
+    if len(_cache) > 256:
+        _cache.clear()
+    model = FlowModel(document)
+    _cache[id(document)] = (document, model)
+    return model

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from app.crypto.envelope import DecryptionError, encrypt_request
 from app.crypto.signatures import hub_signature
 from app.endpoint.checker import check_answer
-from app.endpoint.flowmodel import model_for
+from app.flowjson.model import model_for
 from tests.conftest import APP_SECRET
 from tests.endpoint.conftest import token_for
 

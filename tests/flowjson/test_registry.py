@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from app.flowjson import model
 from app.flowjson.registry import FlowRegistry
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -116,37 +115,3 @@ def test_bad_flow_name_is_not_served(dirs: tuple[Path, Path]) -> None:
 
 def test_missing_flows_dir_gives_an_empty_registry(tmp_path: Path) -> None:
     assert FlowRegistry.load(tmp_path / "none", tmp_path / "none").all() == []
-
-
-def test_model_accessors_on_the_appointment_flow() -> None:
-    doc = json.loads((ROOT / "flows" / "appointment.json").read_text())
-    assert model.entry_screen(doc) == "APPOINTMENT"
-    assert model.terminal_screens(doc) == ["SUMMARY"]
-    assert model.next_screens(doc, "APPOINTMENT") == ["DETAILS"]
-    assert model.transition_allowed(doc, "DETAILS", "SUMMARY")
-    assert not model.transition_allowed(doc, "APPOINTMENT", "SUMMARY")
-    assert model.transition_allowed(doc, "SUMMARY", "SUCCESS")
-    assert model.input_components(doc, "DETAILS") == {
-        "name": "TextInput",
-        "email": "TextInput",
-        "phone": "TextInput",
-        "more_details": "TextArea",
-    }
-    assert set(model.screen_data_model(doc, "DETAILS")) == {
-        "department",
-        "location",
-        "date",
-        "time",
-    }
-    assert model.example_data(doc, "DETAILS")["date"] == "2026-12-01"
-    assert model.endpoint_powered(doc)
-
-
-def test_model_derives_routes_without_an_endpoint() -> None:
-    from tests.flowjson.cases import basic
-
-    doc = basic()
-    assert model.routes(doc) == {"FIRST": ["LAST"], "LAST": []}
-    assert model.entry_screen(doc) == "FIRST"
-    assert model.navigate_targets(doc, "FIRST") == ["LAST"]
-    assert model.screen_by_id(doc, "NOPE") is None and model.components(doc, "NOPE") == []
