@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, exists, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -54,7 +55,19 @@ _FIND = (
     .order_by(_TABLE.c.received_at)
     .limit(1)
 )
-_INSERT = insert(_TABLE)
+_NEW = ("id", "body", "body_sha256", "status", "attempts", "received_at")
+# Stores the row unless the same bytes are stored already: one statement, so on PostgreSQL it
+# commits on its own (autocommit: one round trip instead of BEGIN, SELECT, INSERT, COMMIT).
+_STORE = (
+    insert(_TABLE)
+    .from_select(
+        list(_NEW),
+        select(*(bindparam(f"new_{c}", type_=_TABLE.c[c].type) for c in _NEW)).where(
+            ~exists().where(_TABLE.c.body_sha256 == bindparam("new_body_sha256"))
+        ),
+    )
+    .returning(_TABLE.c.id)
+)
 _OUTCOME = (
     update(_TABLE)
     .where(_TABLE.c.id == bindparam("notification_id"))
@@ -89,33 +102,64 @@ class Receipt:
 def receive(inbox: Inbox, body: bytes) -> Receipt:
     """Store `body` (already signature-checked) durably, then process it."""
     digest = hashlib.sha256(body).hexdigest()
-    with inbox.db.transaction() as session:
-        conn = session.connection()
-        row = conn.execute(_FIND, {"digest": digest}).first()
-        if row is not None and row.status in (PROCESSED, INVALID):
-            return Receipt(row.id, row.status, duplicate=True, problem=row.error)
-        if row is None:
-            notification_id = new_id()
-            conn.execute(
-                _INSERT,
-                {
-                    "id": notification_id,
-                    "body": body,
-                    "body_sha256": digest,
-                    "status": PENDING,
-                    "attempts": 0,
-                    "received_at": now(),
-                },
-            )
-        else:
-            notification_id = row.id
-    return process_stored(inbox, notification_id, body, digest, duplicate=row is not None)
+    notification_id = new_id()
+    params = {
+        "new_id": notification_id,
+        "new_body": body,
+        "new_body_sha256": digest,
+        "new_status": PENDING,
+        "new_attempts": 0,
+        "new_received_at": now(),
+    }
+    if not inbox.db.is_postgresql:
+        # SQLite: a write transaction (BEGIN IMMEDIATE), committed before processing.
+        with inbox.db.transaction() as session:
+            stored = session.connection().execute(_STORE, params).first() is not None
+        if stored:
+            return process_stored(inbox, notification_id, body, digest)
+        return _known(inbox, body, digest)
+    # PostgreSQL: one connection (one checkout, one pre-ping) for both transactions; the
+    # raw row is committed synchronously by its own statement before processing starts.
+    with inbox.db.engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT")
+        stored = conn.execute(_STORE, params).first() is not None
+        conn.commit()  # ends SQLAlchemy's transaction object; the server committed already
+        conn.execution_options(isolation_level=conn.default_isolation_level)
+        if stored:
+            return process_stored(inbox, notification_id, body, digest, conn=conn)
+    return _known(inbox, body, digest)
+
+
+def _known(inbox: Inbox, body: bytes, digest: str) -> Receipt:
+    """The same bytes were stored before: nothing to do if that row is done, else redo it."""
+    with inbox.db.session() as session:
+        row = session.connection().execute(_FIND, {"digest": digest}).one()
+    if row.status in (PROCESSED, INVALID):
+        return Receipt(row.id, row.status, duplicate=True, problem=row.error)
+    return process_stored(inbox, row.id, body, digest, duplicate=True)
+
+
+@contextmanager
+def _transaction(inbox: Inbox, conn: Connection | None) -> Iterator[Session]:
+    """A write transaction on `conn` when the caller holds one, else on a pooled connection."""
+    if conn is None:
+        with inbox.db.transaction() as session:
+            yield session
+    else:
+        with Session(bind=conn, expire_on_commit=False) as session, session.begin():
+            yield session
 
 
 def process_stored(
-    inbox: Inbox, notification_id: str, body: bytes, digest: str, *, duplicate: bool = False
+    inbox: Inbox,
+    notification_id: str,
+    body: bytes,
+    digest: str,
+    *,
+    duplicate: bool = False,
+    conn: Connection | None = None,
 ) -> Receipt:
-    """Process a stored notification and record the outcome on its row."""
+    """Process a stored notification and record the outcome on its row (on `conn` if given)."""
     try:
         payload = parse_envelope(body)
     except MalformedNotification as exc:
@@ -125,7 +169,7 @@ def process_stored(
     ctx = ProcessingContext(inbox.registry, inbox.token_secret, notification_id, digest)
     for attempt in (1, 2):
         try:
-            with inbox.db.transaction() as session:
+            with _transaction(inbox, conn) as session:
                 if inbox.db.is_postgresql:
                     # Durability comes from the raw row, committed synchronously above: if a
                     # crash loses this commit, the row is still `pending` and reprocess
