@@ -15,21 +15,18 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime
+from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
-import orjson
-from sqlalchemy import Text, case, cast, func, select, text, type_coerce
+from sqlalchemy import String, Text, and_, case, cast, func, null, select, text, type_coerce
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
-from app.clock import isoformat
 from app.export import query
-from app.export.cells import DANGEROUS_FIRST, PREFIX, cell
+from app.export.batch import csv_text
+from app.export.cells import cell
 from app.export.query import SubmissionFilter
 from app.models import Submission
 
@@ -43,8 +40,7 @@ FIXED_COLUMNS = (
     "status",
 )
 BOM = "\ufeff"
-_FIXED = len(FIXED_COLUMNS)
-BATCH_SIZE = 2000
+BATCH_SIZE = 10_000
 
 
 class Registry(Protocol):
@@ -157,89 +153,47 @@ class SubmissionCsv:
         writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
         writer.writerow(self.header())
         yield (BOM if self.excel else "") + _take(buffer)
-        pg = self.session.get_bind().dialect.name == "postgresql"
-        table = Submission.__table__.c
-        # Raw driver values: the type layer's per-row conversions cost more than the CSV itself.
-        columns = (
-            type_coerce(table.submitted_at, NullType()),
-            table.id,
-            table.flow,
-            table.wa_id,
-            table.contact_name,
-            table.source,
-            table.status,
-            cast(table.fields, Text) if pg else type_coerce(table.fields, NullType()),
-        )
         names = self.fields
-        to_iso = _iso_aware if pg else _iso_sqlite
+        columns = _row_columns(self.session.get_bind().dialect.name == "postgresql")
         for rows in query.batches(self.session, self.filters, columns, size=self.batch_size):
-            writer.writerows(_lines(rows, names, to_iso))
             self.rows_written += len(rows)
-            yield _take(buffer)
+            yield csv_text(rows, names)
 
 
-def _lines(rows: Sequence[Any], names: list[str], to_iso: Callable[[Any], str]) -> list[list[str]]:
-    """CSV cells of a batch. The hot loop of a large export, hence inlined: a plain string
-    that cannot start a formula is written as is, anything else goes through `cell`.
-
-    JSON is parsed with orjson (several times faster than the stdlib), which reads integers
-    beyond 64 bits as floats; so a huge float or any nested value is taken from a stdlib
-    parse of that row instead, keeping every exported number exact.
-    """
-    lines: list[list[str]] = []
-    append = lines.append
-    for at, ident, flow, wa_id, name, source, status, stored in rows:
-        try:
-            values = orjson.loads(stored)
-        except orjson.JSONDecodeError:  # e.g. a lone surrogate escape or NaN: stdlib reads them
-            values = _lenient(stored)
-        get = values.get if values.__class__ is dict else {}.get
-        line = [ident, to_iso(at), flow, wa_id, name, source, status, *map(get, names)]
-        exact = None
-        for i, value in enumerate(line):
-            kind = value.__class__
-            if kind is str:
-                if value and value[0] in DANGEROUS_FIRST:
-                    line[i] = PREFIX + value
-            elif kind is bool:
-                line[i] = "true" if value else "false"
-            elif kind is int and value >= 0:  # orjson's ints are exact (see above)
-                line[i] = str(value)
-            else:
-                if i >= _FIXED and _inexact(value):
-                    exact = exact if exact is not None else _lenient(stored)
-                    value = exact.get(names[i - _FIXED])
-                line[i] = cell(value)
-        append(line)
-    return lines
-
-
-def _lenient(stored: str) -> Any:
-    """The stdlib's reading of stored JSON; text no parser accepts exports no field cells
-    rather than stopping the export (the row's fixed columns still identify the lead)."""
-    try:
-        return json.loads(stored)
-    except ValueError:
-        return {}
-
-
-def _inexact(value: Any) -> bool:
-    """Could orjson have rounded this (a float beyond the 64-bit integer range, or a
-    container that may hold one)?"""
-    kind = value.__class__
-    return (kind is float and not -(2.0**63) <= value < 2.0**64) or kind is dict or kind is list
-
-
-def _iso_sqlite(raw: str) -> str:
-    """SQLite's stored `YYYY-MM-DD HH:MM:SS.ffffff` (naive UTC) as `clock.isoformat` writes it."""
-    if len(raw) == 26 and raw[10] == " " and raw[19] == ".":
-        fraction = raw[19:]
-        return f"{raw[:10]}T{raw[11:19]}{'' if fraction == '.000000' else fraction}Z"
-    return _iso_aware(datetime.fromisoformat(raw).replace(tzinfo=UTC))
-
-
-def _iso_aware(at: datetime) -> str:
-    return isoformat(at) or ""
+def _row_columns(pg: bool) -> tuple[Any, ...]:
+    """What `batch.csv_text` reads per row. Raw driver values (the type layer's per-row
+    conversions cost more than the CSV itself); the database formats submitted_at, which
+    stays raw too as the keyset key. SQLite stores `YYYY-MM-DD HH:MM:SS.ffffff` (naive UTC):
+    any other layout comes back NULL here and is formatted in Python."""
+    table = Submission.__table__.c
+    raw_at = type_coerce(table.submitted_at, NullType())
+    if pg:
+        utc = func.timezone("UTC", table.submitted_at)
+        stamp = func.to_char(utc, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+        iso = func.replace(stamp, ".000000Z", "Z")
+        fields: Any = cast(table.fields, Text)
+    else:
+        date, time, fraction = (
+            func.substr(raw_at, *span, type_=String) for span in ((1, 10), (12, 8), (20,))
+        )
+        canonical = and_(
+            func.length(raw_at) == 26,
+            func.substr(raw_at, 11, 1) == " ",
+            func.substr(raw_at, 20, 1) == ".",
+        )
+        shown = case((fraction == ".000000", ""), else_=fraction)
+        iso = case((canonical, date + "T" + time + shown + "Z"), else_=null())
+        fields = type_coerce(table.fields, NullType())
+    columns = (
+        table.id,
+        iso,
+        table.flow,
+        table.wa_id,
+        table.contact_name,
+        table.source,
+        table.status,
+    )
+    return (raw_at, *columns, fields)
 
 
 def _take(buffer: io.StringIO) -> str:
