@@ -15,7 +15,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.api.pagination import decode_cursor, encode_cursor
+from app.api.pagination import decode_time_cursor, encode_time_cursor, trim
 from app.delivery.outbox import EVENT_TYPES
 from app.delivery.signing import generate_secret
 from app.delivery.ssrf import IPNetwork, Resolver, system_resolver, vet_url
@@ -80,7 +80,7 @@ def list_endpoints(
     """Oldest first, keyset-paginated on (created_at, id); no limit means all."""
     query = select(WebhookEndpoint)
     if cursor:
-        at, last_id = _cursor_key(cursor)
+        at, last_id = decode_time_cursor(cursor)
         query = query.where(
             or_(
                 WebhookEndpoint.created_at > at,
@@ -90,23 +90,8 @@ def list_endpoints(
     query = query.order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)
     if limit is None:
         return list(session.scalars(query)), None
-    rows = list(session.scalars(query.limit(limit + 1)))
-    if len(rows) <= limit:
-        return rows, None
-    rows = rows[:limit]
-    return rows, encode_cursor({"t": rows[-1].created_at.isoformat(), "id": rows[-1].id})
-
-
-def _cursor_key(cursor: str) -> tuple[datetime, str]:
-    """The (created_at, id) inside a cursor; anything else is a 400 naming `cursor`."""
-    key = decode_cursor(cursor, ("t", "id"))
-    try:
-        at = datetime.fromisoformat(str(key["t"]))
-    except ValueError:
-        at = None
-    if at is None or at.tzinfo is None or not isinstance(key["id"], str):
-        raise InvalidRequest("invalid cursor", details={"cursor": ["Not a valid cursor."]})
-    return at, key["id"]
+    rows, last = trim(list(session.scalars(query.limit(limit + 1))), limit)
+    return rows, encode_time_cursor(last.created_at, last.id) if last is not None else None
 
 
 def delete_endpoint(session: Session, endpoint_id: str) -> None:
@@ -207,18 +192,13 @@ def list_deliveries(
     if status:
         query = query.where(Delivery.status == status)
     if cursor:
-        at, last_id = _cursor_key(cursor)
+        at, last_id = decode_time_cursor(cursor)
         query = query.where(
             or_(Delivery.created_at < at, and_(Delivery.created_at == at, Delivery.id < last_id))
         )
     query = query.order_by(Delivery.created_at.desc(), Delivery.id.desc()).limit(limit + 1)
-    rows = list(session.scalars(query))
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        last = rows[-1]
-        next_cursor = encode_cursor({"t": last.created_at.isoformat(), "id": last.id})
-    return rows, next_cursor
+    rows, last = trim(list(session.scalars(query)), limit)
+    return rows, encode_time_cursor(last.created_at, last.id) if last is not None else None
 
 
 def attempts_of(session: Session, delivery_ids: Sequence[str]) -> dict[str, list[DeliveryAttempt]]:

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, Select, String, func, literal, select, tuple_
 from sqlalchemy.orm import Session
 
+from app.api.pagination import trim
 from app.models import Submission
 
 Status = Literal["valid", "invalid", "all"]
@@ -87,10 +88,8 @@ def page(
     """
     stmt = select(Submission).where(*filters.conditions(), *after(start, descending=descending))
     rows = session.scalars(ordered(stmt, descending=descending).limit(limit + 1)).all()
-    if len(rows) <= limit:
-        return rows, None
-    last = rows[limit - 1]
-    return rows[:limit], Key(last.submitted_at, last.id)
+    page, last = trim(rows, limit)
+    return page, Key(last.submitted_at, last.id) if last is not None else None
 
 
 def count(session: Session, filters: SubmissionFilter) -> int:

@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from app import clock
+from app.api.pagination import encode_cursor
 from app.models import Delivery, WebhookEndpoint
 from tests.delivery.conftest import deliveries, run_worker, submit, verify
 from tests.delivery.receiver import Reply
@@ -145,7 +146,8 @@ def test_deliveries_paginate_and_refuse_bad_input(client, api_headers, receiver,
         if not cursor:
             break
     assert len(seen) == len(set(seen)) == 5
-    for bad in ("?cursor=nonsense", "?limit=0", "?status=lost"):
+    nul_id = encode_cursor({"t": "2026-03-01T12:00:00Z", "id": "\x00"})  # PostgreSQL: no NUL
+    for bad in ("?cursor=nonsense", "?limit=0", "?status=lost", f"?cursor={nul_id}"):
         response = client.get(base + bad, headers=api_headers)
         assert response.status_code == 400, bad
     assert (
@@ -192,6 +194,7 @@ def test_endpoint_list_pages_with_limit_and_cursor(client, api_headers):
         if not cursor:
             break
     assert seen == created
-    for bad in ({"limit": 501}, {"limit": 0}, {"cursor": "x"}):
+    nul_id = encode_cursor({"t": "2026-03-01T12:00:00Z", "id": "\x00"})  # PostgreSQL: no NUL
+    for bad in ({"limit": 501}, {"limit": 0}, {"cursor": "x"}, {"cursor": nul_id}):
         response = client.get("/api/v1/webhook-endpoints", query_string=bad, headers=api_headers)
         assert response.status_code == 400, bad

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.api.pagination import decode_cursor, encode_cursor
+from app.api.pagination import decode_cursor, encode_cursor, trim
 from app.api.schemas.common import PageQuerySchema, list_of
 from app.api.schemas.flows import FlowSchema, FlowSummarySchema
 from app.errors import NotFound
@@ -31,11 +31,10 @@ def list_flows(query: dict[str, Any]) -> dict[str, Any]:
     if query["cursor"]:
         after = decode_cursor(query["cursor"], ("name",))["name"]
         flows = [f for f in flows if f.name > str(after)]
-    page = flows[: query["limit"]]
-    more = len(flows) > len(page)
+    page, last = trim(flows, query["limit"])
     return {
         "items": [report(f) for f in page],
-        "next_cursor": encode_cursor({"name": page[-1].name}) if more and page else None,
+        "next_cursor": encode_cursor({"name": last.name}) if last is not None else None,
     }
 
 

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 
 from flask import Response, stream_with_context
 
-from app.api.pagination import decode_cursor, encode_cursor
+from app.api.pagination import decode_time_cursor, encode_time_cursor
 from app.api.schemas.common import list_of
 from app.api.schemas.submissions import (
     SubmissionCsvQuerySchema,
     SubmissionListQuerySchema,
     SubmissionSchema,
 )
-from app.clock import isoformat
-from app.errors import InvalidRequest, NotFound
+from app.errors import NotFound
 from app.export.csvfile import SubmissionCsv
 from app.export.query import Key, page
 from app.models import Submission
@@ -33,11 +31,9 @@ from app.web.api import route
     errors=(400,),
 )
 def list_submissions(query: dict[str, Any]) -> dict[str, Any]:
-    start = _key(query["cursor"]) if query["cursor"] else None
+    start = Key(*decode_time_cursor(query["cursor"])) if query["cursor"] else None
     rows, last = page(db_session(), query["filters"], start=start, limit=query["limit"])
-    cursor = None
-    if last is not None:
-        cursor = encode_cursor({"t": isoformat(last.submitted_at), "id": last.id})
+    cursor = encode_time_cursor(last.submitted_at, last.id) if last is not None else None
     return {"items": rows, "next_cursor": cursor}
 
 
@@ -77,16 +73,3 @@ def get_submission(submission_id: str) -> Submission:
     if submission is None:
         raise NotFound(f"no submission {submission_id!r}")
     return submission
-
-
-def _key(cursor: str) -> Key:
-    raw = decode_cursor(cursor, ("t", "id"))
-    try:
-        at = datetime.fromisoformat(str(raw["t"]))
-        if at.tzinfo is None or not isinstance(raw["id"], str) or "\x00" in raw["id"]:
-            raise ValueError
-    except (ValueError, OverflowError):
-        raise InvalidRequest(
-            "invalid cursor", details={"cursor": ["Not a valid cursor."]}
-        ) from None
-    return Key(at, raw["id"])
