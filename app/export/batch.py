@@ -122,7 +122,10 @@ def _lenient(stored: str) -> Any:
 
 
 def _iso(raw: str | datetime) -> str:
-    """submitted_at as `clock.isoformat` writes it, for a value the database did not format
-    (SQLite text in an unexpected layout)."""
+    """submitted_at as `clock.isoformat` writes it, from SQLite's stored text (naive UTC,
+    normally `YYYY-MM-DD HH:MM:SS.ffffff`, sliced directly) or a datetime."""
+    if raw.__class__ is str and len(raw) == 26 and raw[10] == " " and raw[19] == ".":
+        fraction = raw[19:]
+        return f"{raw[:10]}T{raw[11:19]}{'' if fraction == '.000000' else fraction}Z"
     at = raw if isinstance(raw, datetime) else datetime.fromisoformat(raw).replace(tzinfo=UTC)
     return isoformat(at) or ""

@@ -18,7 +18,7 @@ import io
 from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
-from sqlalchemy import String, Text, and_, case, cast, func, null, select, text, type_coerce
+from sqlalchemy import Text, case, cast, func, null, select, text, type_coerce
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -41,6 +41,7 @@ FIXED_COLUMNS = (
 )
 BOM = "\ufeff"
 BATCH_SIZE = 10_000
+_PG_ISO = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'
 
 
 class Registry(Protocol):
@@ -161,28 +162,18 @@ class SubmissionCsv:
 
 
 def _row_columns(pg: bool) -> tuple[Any, ...]:
-    """What `batch.csv_text` reads per row. Raw driver values (the type layer's per-row
-    conversions cost more than the CSV itself); the database formats submitted_at, which
-    stays raw too as the keyset key. SQLite stores `YYYY-MM-DD HH:MM:SS.ffffff` (naive UTC):
-    any other layout comes back NULL here and is formatted in Python."""
+    """What `batch.csv_text` reads per row: raw driver values (the type layer's per-row
+    conversions cost more than the CSV itself), submitted_at raw for the keyset key and, on
+    PostgreSQL, formatted by the database (cheaper than datetime objects). SQLite's string
+    functions cost more than Python's slicing of its stored text, so there it is NULL."""
     table = Submission.__table__.c
     raw_at = type_coerce(table.submitted_at, NullType())
     if pg:
-        utc = func.timezone("UTC", table.submitted_at)
-        stamp = func.to_char(utc, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
-        iso = func.replace(stamp, ".000000Z", "Z")
+        stamp = func.to_char(func.timezone("UTC", table.submitted_at), _PG_ISO)
+        iso: Any = func.replace(stamp, ".000000Z", "Z")  # microseconds only when non-zero
         fields: Any = cast(table.fields, Text)
     else:
-        date, time, fraction = (
-            func.substr(raw_at, *span, type_=String) for span in ((1, 10), (12, 8), (20,))
-        )
-        canonical = and_(
-            func.length(raw_at) == 26,
-            func.substr(raw_at, 11, 1) == " ",
-            func.substr(raw_at, 20, 1) == ".",
-        )
-        shown = case((fraction == ".000000", ""), else_=fraction)
-        iso = case((canonical, date + "T" + time + shown + "Z"), else_=null())
+        iso = null()
         fields = type_coerce(table.fields, NullType())
     columns = (
         table.id,
