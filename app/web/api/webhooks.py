@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 from flask import Response
+from sqlalchemy.orm import Session
 
 from app.api.schemas.common import PageQuerySchema, list_of
 from app.api.schemas.webhooks import (
@@ -20,7 +23,7 @@ from app.api.schemas.webhooks import (
 from app.delivery import endpoints as core
 from app.delivery.ssrf import parse_networks
 from app.errors import NotFound
-from app.models import Delivery
+from app.models import Delivery, WebhookEndpoint
 from app.web import db_session, runtime
 from app.web.api import route
 
@@ -87,9 +90,15 @@ def delete_endpoint(endpoint_id: str) -> Response:
     return Response(status=204)
 
 
-def _switch(endpoint_id: str, enabled: bool) -> dict[str, Any]:
+def _change(
+    change: Callable[[Session, str], WebhookEndpoint],
+    endpoint_id: str,
+    *,
+    with_secret: bool = False,
+) -> dict[str, Any]:
+    """Apply one core change to an endpoint in its own transaction and answer the result."""
     with runtime().db.transaction() as session:
-        return core.endpoint_to_dict(core.set_enabled(session, endpoint_id, enabled))
+        return core.endpoint_to_dict(change(session, endpoint_id), with_secret=with_secret)
 
 
 @route(
@@ -101,7 +110,7 @@ def _switch(endpoint_id: str, enabled: bool) -> dict[str, Any]:
     errors=(404,),
 )
 def disable_endpoint(endpoint_id: str) -> dict[str, Any]:
-    return _switch(endpoint_id, False)
+    return _change(partial(core.set_enabled, enabled=False), endpoint_id)
 
 
 @route(
@@ -113,7 +122,7 @@ def disable_endpoint(endpoint_id: str) -> dict[str, Any]:
     errors=(404,),
 )
 def enable_endpoint(endpoint_id: str) -> dict[str, Any]:
-    return _switch(endpoint_id, True)
+    return _change(partial(core.set_enabled, enabled=True), endpoint_id)
 
 
 @route(
@@ -125,8 +134,7 @@ def enable_endpoint(endpoint_id: str) -> dict[str, Any]:
     errors=(404,),
 )
 def rotate_secret(endpoint_id: str) -> dict[str, Any]:
-    with runtime().db.transaction() as session:
-        return core.endpoint_to_dict(core.rotate_secret(session, endpoint_id), with_secret=True)
+    return _change(core.rotate_secret, endpoint_id, with_secret=True)
 
 
 @route(
@@ -142,11 +150,10 @@ def list_deliveries(endpoint_id: str, query: dict[str, Any]) -> dict[str, Any]:
     rows, cursor = core.list_deliveries(
         session, endpoint_id, status=query["status"], limit=query["limit"], cursor=query["cursor"]
     )
-    items = [core.delivery_to_dict(d) for d in rows]
     if query["include_attempts"]:
-        logs = core.attempts_of(session, [d.id for d in rows])
-        for item in items:
-            item["attempt_log"] = [core.attempt_to_dict(a) for a in logs[item["id"]]]
+        items = _with_attempt_logs(session, rows)
+    else:
+        items = [core.delivery_to_dict(d) for d in rows]
     return {"items": items, "next_cursor": cursor}
 
 
@@ -176,10 +183,16 @@ def get_delivery(delivery_id: str) -> dict[str, Any]:
     delivery = session.get(Delivery, delivery_id)
     if delivery is None:
         raise NotFound(f"no delivery {delivery_id!r}")
-    item = core.delivery_to_dict(delivery)
-    logs = core.attempts_of(session, [delivery.id])
-    item["attempt_log"] = [core.attempt_to_dict(a) for a in logs[delivery.id]]
-    return item
+    return _with_attempt_logs(session, [delivery])[0]
+
+
+def _with_attempt_logs(session: Session, deliveries: Sequence[Delivery]) -> list[dict[str, Any]]:
+    """The deliveries as the API shows them, each with its attempt log (one query for all)."""
+    logs = core.attempts_of(session, [d.id for d in deliveries])
+    return [
+        {**core.delivery_to_dict(d), "attempt_log": [core.attempt_to_dict(a) for a in logs[d.id]]}
+        for d in deliveries
+    ]
 
 
 @route(
