@@ -40,7 +40,7 @@ FIXED_COLUMNS = (
     "status",
 )
 BOM = "\ufeff"
-BATCH_SIZE = 10_000
+BATCH_SIZE = 2000
 _PG_ISO = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'
 
 
