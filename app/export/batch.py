@@ -66,27 +66,29 @@ def _values(rows: Sequence[Sequence[Any]], names: Sequence[str]) -> list[Any]:
 
 def _texts(values: list[Any], rows: Sequence[Sequence[Any]], names: Sequence[str]) -> list[str]:
     """`values` as cell text before the formula prefix (`cells.encode`, fast paths inlined)."""
-    inexact: list[int] = []
+    reread: list[None] = []
 
-    def text(value: Any) -> str:
+    def text(value: Any) -> str | None:
         kind = value.__class__
         if value is None:
             return ""
         if kind is bool:
             return "true" if value else "false"
-        if kind is int or (kind is float and -(2.0**63) <= value < 2.0**64):
-            return repr(value)  # orjson's ints are exact, so is any float in this range
-        inexact.append(0)  # a container, or a float orjson may have rounded: see below
-        return ""
+        # orjson's ints are exact; a float strictly inside the 64-bit integer range was a
+        # float in the JSON. Anything else may hold an integer orjson rounded: re-read it.
+        if kind is int or (kind is float and -(2.0**63) < value < 2.0**64):
+            return repr(value)
+        reread.append(None)
+        return None
 
     texts = [value if value.__class__ is str else text(value) for value in values]
-    if inexact:
+    if reread:
         width = FIXED + len(names) + 1
-        for i, value in enumerate(values):
-            if value is not None and value.__class__ is not str and texts[i] == "":
+        for i, cell_text in enumerate(texts):
+            if cell_text is None:
                 exact = _lenient(rows[i // width][-1])
                 texts[i] = encode(exact.get(names[i % width - FIXED]))
-    return texts
+    return texts  # type: ignore[return-value]  # every None was replaced above
 
 
 def _quote_all(texts: list[str], width: int, count: int) -> str:

@@ -143,16 +143,19 @@ def test_filters_and_excel_bom(app: Flask, db: Database) -> None:
 
 def test_exact_values_times_and_big_integers(app: Flask, db: Database) -> None:
     big = 123456789012345678901234567890
+    edges = {"below": -(2**63) - 1, "above": 2**64}  # just outside 64 bits: a float rounds them
     add(
         db,
         submission(
-            fields={"name": "Ada", "n": big, "f": 0.1, "neg": -2, "ok": False, "none": None},
+            fields={"name": "Ada", "n": big, "f": 0.1, "neg": -2, "ok": False, "none": None}
+            | edges,
             submitted_at=T0 + timedelta(microseconds=1500),
         ),
     )
     (row,) = rows_of(export(app, db))
     assert row["submitted_at"] == "2026-03-01T12:00:00.001500Z"
     assert decode(row["n"], structured=True) == big  # not rounded through a float
+    assert {key: decode(row[key], structured=True) for key in edges} == edges
     assert decode(row["f"], structured=True) == 0.1
     assert (row["neg"], row["ok"], row["none"]) == ("'-2", "false", "")
 
