@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 
 from app.config import Config
-from app.runtime import Runtime
+
+if TYPE_CHECKING:  # imported in create_app: `flowgate --help` need not load the database layer
+    from app.runtime import Runtime
 
 __all__ = ["create_app", "get_runtime"]
 
@@ -23,6 +25,7 @@ def create_app(config: Mapping[str, Any] | Config | None = None) -> Flask:
     Raises `app.errors.ConfigError` when a required secret or the private key is missing:
     Flowgate never starts half-guarded.
     """
+    from app.runtime import Runtime
     from app.web import register_web
 
     settings = config if isinstance(config, Config) else Config.load(config)
