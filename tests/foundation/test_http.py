@@ -52,9 +52,7 @@ def test_api_with_no_tokens_configured_is_closed(settings: dict[str, str]) -> No
     from app import create_app
 
     app = create_app(make_config(dict(settings, FLOWGATE_API_TOKENS="")))
-    response = app.test_client().get(
-        "/api/v1/openapi.json", headers={"Authorization": "Bearer "}
-    )
+    response = app.test_client().get("/api/v1/openapi.json", headers={"Authorization": "Bearer "})
     assert response.status_code == 200  # the document is public
     response = app.test_client().get("/api/v1/flows", headers={"Authorization": "Bearer x"})
     assert response.status_code == 401

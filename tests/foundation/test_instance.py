@@ -39,11 +39,19 @@ def test_init_twice_keeps_the_same_keys(cli_env: dict[str, str], tmp_path: Path)
     assert "created" in first
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
     assert stat.S_IMODE(secrets_file.stat().st_mode) == 0o600
-    before = (key.read_bytes(), secrets_file.read_bytes(), (instance / "flow_public.pem").read_bytes())
+    before = (
+        key.read_bytes(),
+        secrets_file.read_bytes(),
+        (instance / "flow_public.pem").read_bytes(),
+    )
 
     second = invoke(env, "init")
     assert "created" not in second
-    after = (key.read_bytes(), secrets_file.read_bytes(), (instance / "flow_public.pem").read_bytes())
+    after = (
+        key.read_bytes(),
+        secrets_file.read_bytes(),
+        (instance / "flow_public.pem").read_bytes(),
+    )
     assert after == before
 
     stored = json.loads(secrets_file.read_text())
@@ -66,7 +74,9 @@ def test_init_in_production_writes_no_app_secret(cli_env: dict[str, str], tmp_pa
 
 def test_keys_public_matches_generated_key(cli_env: dict[str, str], tmp_path: Path) -> None:
     out = tmp_path / "k.pem"
-    env = dict(cli_env, FLOWGATE_PRIVATE_KEY_PASSPHRASE="pass-1", FLOWGATE_PRIVATE_KEY_FILE=str(out))
+    env = dict(
+        cli_env, FLOWGATE_PRIVATE_KEY_PASSPHRASE="pass-1", FLOWGATE_PRIVATE_KEY_FILE=str(out)
+    )
     invoke(env, "keys", "generate")
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     private = serialization.load_pem_private_key(out.read_bytes(), password=b"pass-1")
