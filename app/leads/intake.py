@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, exists, insert, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from app.clock import isoformat, now
@@ -45,6 +45,19 @@ _TABLE = Submission.__table__
 # Built once (this runs for every lead; building a statement costs more than running it).
 _FIND = select(_TABLE.c.id).where(_TABLE.c.dedup_key.in_(bindparam("keys", expanding=True)))
 _INSERT = insert(_TABLE)
+_COLUMNS = [c.name for c in _TABLE.c]
+# The lead, unless a row with one of its dedup keys exists: one statement for the check and
+# the insert (the common case is new); RETURNING says whether it was stored.
+_STORE = (
+    insert(_TABLE)
+    .from_select(
+        _COLUMNS,
+        select(*(bindparam(f"new_{c.name}", type_=c.type) for c in _TABLE.c)).where(
+            ~exists().where(_TABLE.c.dedup_key.in_(bindparam("keys", expanding=True)))
+        ),
+    )
+    .returning(_TABLE.c.id)
+)
 EVENT_TYPE = "flow.submitted"
 TOKEN_MAX = 512
 MESSAGE_ID_MAX = 128
@@ -96,13 +109,6 @@ def record_submission(
     keys = [token_key(intake.flow, token)] if token else []
     if message_id and intake.source == "webhook":
         keys.append(message_key(message_id))
-    if keys:
-        found = session.connection().execute(_FIND, {"keys": keys}).scalar()
-        if found is not None:
-            existing = session.get(Submission, found)
-            if existing is not None:
-                add_late_errors(existing, extra)
-                return existing, False
 
     submission_id = new_id()
     if intake.source == "endpoint" or not message_id:
@@ -110,6 +116,8 @@ def record_submission(
     else:
         dedup_key = message_key(message_id)
 
+    # Cleaned and validated before the dedup check: it is part of the insert below (wasted
+    # only on a duplicate, which is rare).
     fields = split_fields(clean_text(dict(intake.fields)))
     errors = extra + _validate(registry, intake.flow, fields)
     wa_id = clean_text(intake.wa_id) or None
@@ -135,10 +143,18 @@ def record_submission(
         "submitted_at": submitted_at,
         "received_at": now(),
     }
-    # Inserted now with a cached Core statement (the ORM's unit of work costs more than the
-    # INSERT), then handed to the session as a loaded row: callers get a normal, persistent
+    # A cached Core statement (the ORM's unit of work costs more than the INSERT); the row is
+    # then handed to the session as a loaded one: callers get a normal, persistent
     # Submission, and later dedup queries in this transaction see it.
-    session.connection().execute(_INSERT, values)
+    conn = session.connection()
+    params = {f"new_{column}": value for column, value in values.items()}
+    if conn.execute(_STORE, {**params, "keys": keys or [dedup_key]}).first() is None:
+        found = conn.execute(_FIND, {"keys": keys}).scalar()
+        existing = session.get(Submission, found) if found is not None else None
+        if existing is not None:
+            add_late_errors(existing, extra)
+            return existing, False
+        conn.execute(_INSERT, values)  # deleted in between: store it after all
     submission = Submission(**values)
     make_transient_to_detached(submission)
     session.add(submission)
