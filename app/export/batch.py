@@ -36,15 +36,15 @@ ROW_END = "\x02"
 _DANGEROUS_CELL = re.compile(SEP + "(?=[" + re.escape("".join(DANGEROUS_FIRST - {SEP})) + "])")
 
 
-def csv_text(rows: Sequence[Sequence[Any]], names: Sequence[str]) -> str:
-    """The CSV lines of `rows`, read as
-    `(raw submitted_at, id, ISO submitted_at or None, flow, wa_id, contact_name, source,
-    status, fields as JSON text)`; one column per field in `names`."""
-    texts = _texts(_values(rows, names), rows, names)
+def csv_text(rows: Sequence[Sequence[Any]], names: Sequence[str], *, formatted: bool) -> str:
+    """The CSV lines of `rows`, read as `(id, submitted_at, flow, wa_id, contact_name, source,
+    status, fields as JSON text)`; one column per field in `names`. submitted_at is the ISO
+    text when `formatted`, else SQLite's stored text."""
+    texts = _texts(_values(rows, names, formatted), rows, names)
     return _quote_all(texts, FIXED + len(names), len(rows))
 
 
-def _values(rows: Sequence[Sequence[Any]], names: Sequence[str]) -> list[Any]:
+def _values(rows: Sequence[Sequence[Any]], names: Sequence[str], formatted: bool) -> list[Any]:
     """Every row's fixed columns and field values, then `ROW_END`, in one flat list.
 
     JSON is parsed with orjson (several times faster than the stdlib), which reads integers
@@ -53,12 +53,12 @@ def _values(rows: Sequence[Sequence[Any]], names: Sequence[str]) -> list[Any]:
     flat: list[Any] = []
     extend, append = flat.extend, flat.append
     absent: Callable[[str], None] = {}.get
-    for raw_at, ident, at, flow, wa_id, name, source, status, stored in rows:
+    for ident, at, flow, wa_id, name, source, status, stored in rows:
         try:
             fields = orjson.loads(stored)
         except orjson.JSONDecodeError:  # e.g. a lone surrogate escape or NaN: stdlib reads them
             fields = _lenient(stored)
-        extend((ident, at if at is not None else _iso(raw_at), flow, wa_id, name, source, status))
+        extend((ident, at if formatted else _iso(at), flow, wa_id, name, source, status))
         extend(map(fields.get if fields.__class__ is dict else absent, names))
         append(ROW_END)
     return flat
@@ -123,11 +123,10 @@ def _lenient(stored: str) -> Any:
     return value if isinstance(value, dict) else {}
 
 
-def _iso(raw: str | datetime) -> str:
-    """submitted_at as `clock.isoformat` writes it, from SQLite's stored text (naive UTC,
-    normally `YYYY-MM-DD HH:MM:SS.ffffff`, sliced directly) or a datetime."""
-    if raw.__class__ is str and len(raw) == 26 and raw[10] == " " and raw[19] == ".":
+def _iso(raw: str) -> str:
+    """SQLite's stored submitted_at (naive UTC, normally `YYYY-MM-DD HH:MM:SS.ffffff`, sliced
+    directly) as `clock.isoformat` writes it."""
+    if len(raw) == 26 and raw[10] == " " and raw[19] == ".":
         fraction = raw[19:]
         return f"{raw[:10]}T{raw[11:19]}{'' if fraction == '.000000' else fraction}Z"
-    at = raw if isinstance(raw, datetime) else datetime.fromisoformat(raw).replace(tzinfo=UTC)
-    return isoformat(at) or ""
+    return isoformat(datetime.fromisoformat(raw).replace(tzinfo=UTC)) or ""

@@ -18,7 +18,7 @@ import io
 from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
-from sqlalchemy import Text, case, cast, func, null, select, text, type_coerce
+from sqlalchemy import Text, case, cast, func, literal, select, text, type_coerce
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -155,36 +155,37 @@ class SubmissionCsv:
         writer.writerow(self.header())
         yield (BOM if self.excel else "") + _take(buffer)
         names = self.fields
-        columns = _row_columns(self.session.get_bind().dialect.name == "postgresql")
-        for rows in query.batches(self.session, self.filters, columns, size=self.batch_size):
+        pg = self.session.get_bind().dialect.name == "postgresql"
+        table = Submission.__table__.c
+        # Raw driver values: the type layer's per-row conversions cost more than the CSV.
+        raw_at = type_coerce(table.submitted_at, NullType())
+        if pg:  # the server formats the time (datetime objects cost more than the text)
+            stamp = func.to_char(func.timezone("UTC", table.submitted_at), _PG_ISO)
+            at: Any = func.replace(stamp, ".000000Z", "Z")  # microseconds only when non-zero
+            fields: Any = cast(table.fields, Text)
+        else:  # stored as text, sliced in Python (cheaper than SQLite's string functions)
+            at, fields = raw_at, type_coerce(table.fields, NullType())
+        columns = (table.id, at, table.flow, table.wa_id, table.contact_name, table.source)
+        batches = query.batches(
+            self.session,
+            self.filters,
+            (*columns, table.status, fields),
+            size=self.batch_size,
+            order=(raw_at, table.id),
+            key=_pg_key if pg else _sqlite_key,
+        )
+        for rows in batches:
             self.rows_written += len(rows)
-            yield csv_text(rows, names)
+            yield csv_text(rows, names, formatted=pg)
 
 
-def _row_columns(pg: bool) -> tuple[Any, ...]:
-    """What `batch.csv_text` reads per row: raw driver values (the type layer's per-row
-    conversions cost more than the CSV itself), submitted_at raw for the keyset key and, on
-    PostgreSQL, formatted by the database (cheaper than datetime objects). SQLite's string
-    functions cost more than Python's slicing of its stored text, so there it is NULL."""
-    table = Submission.__table__.c
-    raw_at = type_coerce(table.submitted_at, NullType())
-    if pg:
-        stamp = func.to_char(func.timezone("UTC", table.submitted_at), _PG_ISO)
-        iso: Any = func.replace(stamp, ".000000Z", "Z")  # microseconds only when non-zero
-        fields: Any = cast(table.fields, Text)
-    else:
-        iso = null()
-        fields = type_coerce(table.fields, NullType())
-    columns = (
-        table.id,
-        iso,
-        table.flow,
-        table.wa_id,
-        table.contact_name,
-        table.source,
-        table.status,
-    )
-    return (raw_at, *columns, fields)
+def _sqlite_key(row: Sequence[Any]) -> tuple[Any, Any]:
+    return row[1], row[0]  # the stored text compares as stored
+
+
+def _pg_key(row: Sequence[Any]) -> tuple[Any, Any]:
+    """The ISO text read back as timestamptz: exact to the microsecond, like the column."""
+    return cast(literal(row[1], Text), postgresql.TIMESTAMP(timezone=True)), row[0]
 
 
 def _take(buffer: io.StringIO) -> str:

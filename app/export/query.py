@@ -7,7 +7,7 @@ inserts never shift or repeat rows on later pages.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -105,16 +105,19 @@ def flows(session: Session, filters: SubmissionFilter) -> list[str]:
 
 
 def batches(
-    session: Session, filters: SubmissionFilter, columns: Sequence[Any], *, size: int
+    session: Session,
+    filters: SubmissionFilter,
+    columns: Sequence[Any],
+    *,
+    size: int,
+    order: tuple[Any, Any],
+    key: Callable[[Sequence[Any]], tuple[Any, Any]],
 ) -> Iterator[Sequence[Any]]:
-    """All matching rows of `columns`, oldest first, `size` rows per query, each query
-    continuing strictly after the previous batch's last key.
-
-    `columns` must start with the submitted_at and id columns, in whatever form the caller
-    reads them (e.g. raw driver values): the key is compared in that same form.
-    """
-    at, ident = columns[0], columns[1]
-    base = select(*columns).where(*filters.conditions()).order_by(at, ident).limit(size)
+    """All matching rows of `columns`, in `order` (the submitted_at and id columns, oldest
+    first), `size` rows per query, each query continuing strictly after the previous batch's
+    last key. `key(row)` gives that key from a row, as values or SQL expressions comparable
+    with `order` (e.g. a timestamp read as text and cast back)."""
+    base = select(*columns).where(*filters.conditions()).order_by(*order).limit(size)
     stmt = base
     while True:
         result = session.execute(stmt)
@@ -126,7 +129,6 @@ def batches(
             yield rows
         if len(rows) < size:
             return
-        last_at, last_id = rows[-1][0], rows[-1][1]
         # A row-value comparison, which both databases answer with an index range scan
         # (an OR of the two conditions makes them rescan from the start on every batch).
-        stmt = base.where(tuple_(at, ident) > tuple_(last_at, last_id))
+        stmt = base.where(tuple_(*order) > tuple_(*key(rows[-1])))
