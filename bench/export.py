@@ -15,6 +15,7 @@ the server's own work, which psql's figure mostly is).
     .venv/bin/python bench/export.py                       # SQLite, 100k and 1M
     .venv/bin/python bench/export.py --postgres postgresql://postgres@127.0.0.1:5432/test
     .venv/bin/python bench/export.py --rows 100000          # quicker
+    .venv/bin/python bench/export.py --repeat 5 --cli /path/to/other/flowgate   # compare builds
 
 Needs the `sqlite3` shell (Debian: apt-get install -y sqlite3) and, for PostgreSQL, `psql`.
 Everything runs on loopback and in a temporary directory that is removed afterwards.
@@ -27,11 +28,12 @@ import json
 import os
 import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -214,9 +216,11 @@ def instance(tmp: Path, database_url: str) -> dict[str, str]:
     }
 
 
+CLI = [str(Path(sys.executable).parent / "flowgate")]  # --cli replaces it
+
+
 def flowgate_export(env: dict[str, str], out: Path, *extra: str) -> Run:
-    cli = str(Path(sys.executable).parent / "flowgate")
-    return measure([cli, "export", "-o", str(out), *extra], env)
+    return measure([*CLI, "export", "-o", str(out), *extra], env)
 
 
 def startup(env: dict[str, str], tmp: Path) -> Run:
@@ -224,24 +228,47 @@ def startup(env: dict[str, str], tmp: Path) -> Run:
     return flowgate_export(env, tmp / "empty.csv", "--since", "2999-01-01")
 
 
-def bench_sqlite(tmp: Path, n: int) -> tuple[Run, Run, Run]:
+def median(runs: list[Run]) -> Run:
+    """Per measure, the median over the repeats (wall, RSS and CPU taken separately)."""
+    pick = statistics.median_low
+    return Run(pick(r.wall for r in runs), pick(r.rss_mb for r in runs), pick(r.cpu for r in runs))
+
+
+def alternate(repeat: int, *commands: Callable[[], Run]) -> list[Run]:
+    """Each command `repeat` times, interleaved (so a burst of load on the shared machine
+    hits all of them alike); the median run of each."""
+    runs: list[list[Run]] = [[] for _ in commands]
+    for _ in range(repeat):
+        for command, results in zip(commands, runs, strict=True):
+            results.append(command())
+    return [median(results) for results in runs]
+
+
+def bench_sqlite(tmp: Path, n: int, repeat: int) -> list[Run]:
     db = tmp / f"bench_{n}.sqlite3"
     load_sqlite(db, n)
     env = instance(tmp, f"sqlite:///{db}")
-    fixed = startup(env, tmp)
-    ours = flowgate_export(env, tmp / "flowgate.csv")
     query = (
         "SELECT " + select_list("json_extract(fields, '$.{}')") + " "
         "FROM submissions ORDER BY submitted_at, id"
     )
-    with open(tmp / "sqlite3.csv", "wb") as sink:
-        base = measure(["sqlite3", "-csv", "-header", str(db), query], stdout=sink.fileno())
+
+    def baseline() -> Run:
+        with open(tmp / "sqlite3.csv", "wb") as sink:
+            return measure(["sqlite3", "-csv", "-header", str(db), query], stdout=sink.fileno())
+
+    results = alternate(
+        repeat,
+        lambda: flowgate_export(env, tmp / "flowgate.csv"),
+        baseline,
+        lambda: startup(env, tmp),
+    )
     check(tmp / "flowgate.csv", tmp / "sqlite3.csv", n)
     db.unlink()
-    return ours, base, fixed
+    return results
 
 
-def bench_postgres(tmp: Path, url: str, n: int) -> tuple[Run, Run, Run]:
+def bench_postgres(tmp: Path, url: str, n: int, repeat: int) -> list[Run]:
     schema = f"bench_{uuid.uuid4().hex[:12]}"
     plain = make_url(url).set(drivername="postgresql+psycopg")
     admin = create_engine(plain, isolation_level="AUTOCOMMIT")
@@ -251,21 +278,24 @@ def bench_postgres(tmp: Path, url: str, n: int) -> tuple[Run, Run, Run]:
         pinned = plain.update_query_dict({"options": f"-csearch_path={schema}"})
         load_postgres(pinned.render_as_string(hide_password=False), n)
         env = instance(tmp, pinned.render_as_string(hide_password=False))
-        fixed = startup(env, tmp)
-        ours = flowgate_export(env, tmp / "flowgate.csv")
         select = select_list("fields->>'{}'")
         copy = (
             f"\\copy (SELECT {select} FROM {schema}.submissions ORDER BY submitted_at, id)"
             f" TO '{tmp / 'psql.csv'}' WITH CSV HEADER"
         )
         libpq = plain.set(drivername="postgresql").render_as_string(hide_password=False)
-        base = measure(["psql", "-q", libpq, "-c", copy])
+        results = alternate(
+            repeat,
+            lambda: flowgate_export(env, tmp / "flowgate.csv"),
+            lambda: measure(["psql", "-q", libpq, "-c", copy]),
+            lambda: startup(env, tmp),
+        )
         check(tmp / "flowgate.csv", tmp / "psql.csv", n)
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
-    return ours, base, fixed
+    return results
 
 
 def check(ours: Path, base: Path, n: int) -> None:
@@ -284,7 +314,13 @@ def main() -> None:
     parser.add_argument("--rows", default="100000,1000000", help="comma-separated row counts")
     parser.add_argument("--postgres", default="", help="PostgreSQL URL (also benchmark it)")
     parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs of each command per size (medians shown)"
+    )
+    parser.add_argument("--cli", help="the flowgate command to time (e.g. another build)")
     args = parser.parse_args()
+    if args.cli:
+        CLI[:] = [args.cli]
     counts = [int(c) for c in args.rows.split(",")]
     backends = ([] if args.no_sqlite else ["sqlite"]) + (["postgresql"] if args.postgres else [])
     if "sqlite" in backends and not shutil.which("sqlite3"):
@@ -299,10 +335,10 @@ def main() -> None:
         for n in counts:
             with tempfile.TemporaryDirectory(prefix="flowgate-bench-") as tmp:
                 if backend == "sqlite":
-                    ours, base, fixed = bench_sqlite(Path(tmp), n)
+                    ours, base, fixed = bench_sqlite(Path(tmp), n, args.repeat)
                     name = "sqlite3 -csv"
                 else:
-                    ours, base, fixed = bench_postgres(Path(tmp), args.postgres, n)
+                    ours, base, fixed = bench_postgres(Path(tmp), args.postgres, n, args.repeat)
                     name = "psql \\copy"
             results[(backend, n)] = ours
             print(
