@@ -1,8 +1,9 @@
 """Benchmark: signed nfm_reply notifications per second through `POST /webhooks/whatsapp`.
 
 For each database (a SQLite file; PostgreSQL when a URL is given) the app runs under
-gunicorn in its own process (`--workers 2`, sync workers, as `gunicorn wsgi:app` runs it),
-bound to a loopback socket this script opened. In the same server, beside the real route,
+gunicorn in its own process (`--workers 2` sync workers by default; `--server production`:
+the deployed settings of app/serving.py, gthread), bound to a loopback socket this script
+opened. In the same server, with the same settings, beside the real route,
 a baseline route `POST /bench/baseline` only inserts the raw body as one row and commits.
 This script is the load generator (a thread pool of keep-alive clients); it posts the same
 kind of body, signed the same way, to both routes, alternating rounds, and reports requests
@@ -115,16 +116,24 @@ def prepare(url: str, instance: Path) -> dict[str, str]:
     }
 
 
-def start_server(env: dict[str, str], workers: int) -> tuple[subprocess.Popen[bytes], str]:
-    """gunicorn on a loopback socket opened here (no port race), ready when /healthz answers."""
+def start_server(
+    env: dict[str, str], workers: int, server: str
+) -> tuple[subprocess.Popen[bytes], str]:
+    """gunicorn on a loopback socket opened here (no port race), ready when /healthz answers.
+
+    `sync`: `workers` sync worker processes. `production`: app/serving.py as deployed
+    (`gunicorn -c python:app.serving`: gthread, 64 threads) with `workers` processes. Either
+    way both routes are served by the same server.
+    """
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     sock.listen(256)
     port = sock.getsockname()[1]
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    config = ["-c", "python:app.serving"] if server == "production" else []
     command = [
-        gunicorn,
+        gunicorn, *config,
         "--bind", f"fd://{sock.fileno()}",
         "--workers", str(workers),
         "--chdir", str(ROOT / "bench"),
@@ -238,7 +247,7 @@ def bench(name: str, url: str, args: argparse.Namespace) -> list[str]:
         instance = Path(tmp) / "instance"
         instance.mkdir()
         env = prepare(url, instance)
-        process, base = start_server(env, args.workers)
+        process, base = start_server(env, args.workers, args.server)
         try:
             warm = notifications(100, "warm")
             run_load(base, "/webhooks/whatsapp", warm, args.concurrency)
@@ -279,6 +288,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds per target")
     parser.add_argument("--concurrency", type=int, default=4, help="client threads")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument(
+        "--server",
+        choices=("sync", "production"),
+        default="sync",
+        help="gunicorn sync workers, or the production settings of app/serving.py (gthread)",
+    )
     parser.add_argument("--postgres", metavar="URL", help="also run on this PostgreSQL server")
     args = parser.parse_args()
 
