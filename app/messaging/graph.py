@@ -28,6 +28,7 @@ import httpx
 
 from app.config import Config
 from app.errors import FlowgateError
+from app.leads.notifications.statuses import error_code
 
 log = logging.getLogger("flowgate.messaging")
 
@@ -156,8 +157,8 @@ def _error_from(status: int, answer: dict[str, Any] | None) -> FlowgateError:
     error_data = error.get("error_data") if isinstance(error.get("error_data"), dict) else {}
     details = {
         "http_status": status,
-        "code": _int(error.get("code")),
-        "subcode": _int(error.get("error_subcode")),
+        "code": error_code(error.get("code")),
+        "subcode": error_code(error.get("error_subcode")),
         "type": _str(error.get("type")),
         "message": _str(error.get("message")),
         "details": _str(error_data.get("details")),
@@ -171,16 +172,6 @@ def _error_from(status: int, answer: dict[str, Any] | None) -> FlowgateError:
         f"The Graph API refused the message: {meta_message} (code {details['code']}).",
         details=details,
     )
-
-
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return None
 
 
 def _str(value: Any) -> str | None:

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.crypto.tokens import DEFAULT_TTL_SECONDS, MAX_TOKEN_LENGTH, MAX_TTL_SECONDS, issue_token
-from app.endpoint.flowmodel import model_for
 from app.errors import InvalidRequest
+from app.flowjson.model import model_for
 from app.messaging.graph import SendingNotConfigured
 from app.messaging.payloads import (
     DATA_EXCHANGE,

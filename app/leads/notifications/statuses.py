@@ -46,7 +46,7 @@ def record_status(
     recipient = valid_wa_id(clean_text(status.get("recipient_id")))
     errors = [e for e in (obj(x) for x in items(status.get("errors"))) if e is not None]
     first = errors[0] if errors else {}
-    code = _code(first.get("code"))
+    code = error_code(first.get("code"))
     exists = session.scalar(
         select(MessageStatus.id).where(
             MessageStatus.message_id == message_id, MessageStatus.status == state
@@ -66,12 +66,17 @@ def record_status(
             )
         )
         report.statuses += 1
-    refused = any(_code(e.get("code")) == RE_ENGAGEMENT_CODE for e in errors)
+    refused = any(error_code(e.get("code")) == RE_ENGAGEMENT_CODE for e in errors)
     if state == "failed" and refused and recipient is not None:
         record_re_engagement_error(session, recipient, at=at)
 
 
-def _code(value: Any) -> int | None:
+def error_code(value: Any) -> int | None:
+    """A Meta error code (a JSON integer or a digit string) as an int, else None.
+
+    Shared with app/messaging/graph.py, which reads the same codes from the Graph API's
+    error answers.
+    """
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
