@@ -129,13 +129,12 @@ class FlowModel:
 
     @property
     def endpoint_powered(self) -> bool:
-        """A data API version and a non-empty routing model: the endpoint can serve it.
+        """A data API version: the endpoint serves it (same rule as the registry's).
 
-        Stricter than `FlowDefinition.endpoint_powered` (which only asks for
-        `data_api_version`): a flow with `"routing_model": {}` is listed as endpoint-powered
-        but has nothing for the endpoint to route.
+        An empty `routing_model` is served too: the validator accepts it for a single-screen
+        endpoint flow (docs/flow-validation.md), whose entry screen is then its first screen.
         """
-        return bool(self.data_api_version) and bool(self.routing)
+        return bool(self.data_api_version)
 
     def screen(self, screen_id: str | None) -> Screen | None:
         return self.screens.get(screen_id) if isinstance(screen_id, str) else None

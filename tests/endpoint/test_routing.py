@@ -343,3 +343,69 @@ def test_unstorable_text_is_cleaned_before_validation_and_storage(
     with db.session() as session:
         row = session.scalars(select(FlowSession).where(FlowSession.status == "active")).one()
     assert row.data == {"department": "cardiology", "location": "nan"}
+
+
+QUICK_FLOW = {
+    "version": "7.3",
+    "data_api_version": "3.0",
+    "routing_model": {},
+    "screens": [
+        {
+            "id": "QUICK",
+            "title": "Quick question",
+            "terminal": True,
+            "success": True,
+            "data": {},
+            "layout": {
+                "type": "SingleColumnLayout",
+                "children": [
+                    {
+                        "type": "Form",
+                        "name": "form",
+                        "children": [
+                            {
+                                "type": "TextInput",
+                                "name": "name",
+                                "label": "Name",
+                                "required": True,
+                            },
+                            {
+                                "type": "Footer",
+                                "label": "Send",
+                                "on-click-action": {
+                                    "name": "data_exchange",
+                                    "payload": {"name": "${form.name}"},
+                                },
+                            },
+                        ],
+                    }
+                ],
+            },
+        }
+    ],
+}
+
+
+def test_single_screen_endpoint_flow_with_empty_routing_model_is_served(
+    variant: Callable[..., Flask], flows_dir: Path, private_key: rsa.RSAPrivateKey, db: Database
+) -> None:
+    """The validator accepts `"routing_model": {}` for one screen, so the endpoint serves it."""
+    (flows_dir / "quick.json").write_text(json.dumps(QUICK_FLOW))
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+        "properties": {"name": {"type": "string", "minLength": 1}},
+        "required": ["name"],
+    }
+    (flows_dir.parent / "schemas" / "quick.json").write_text(json.dumps(schema))
+    app = variant(
+        FLOWGATE_FLOWS_DIR=str(flows_dir), FLOWGATE_SCHEMAS_DIR=str(flows_dir.parent / "schemas")
+    )
+    definition = app.extensions["flowgate"].registry.get("quick")
+    assert definition is not None and definition.valid, definition and definition.findings
+    client = make_client(app, private_key, "quick")
+    assert client.init()["screen"] == "QUICK"
+    result = client.walk({"QUICK": {"name": "Ada"}})
+    [stored] = submissions(db)
+    assert result.completion["submission_id"] == stored.id
+    assert stored.flow == "quick" and stored.fields == {"name": "Ada"}
