@@ -149,3 +149,20 @@ def _real_clock() -> Iterator[None]:
     clock.set_now(None)
     yield
     clock.set_now(None)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """Say up front which databases this run covers."""
+    where = f" ({make_url(POSTGRES_URL).render_as_string()})" if POSTGRES_URL else ""
+    return f"flowgate databases: {', '.join(BACKENDS)}{where}"
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Count passed tests per database backend, so both are visibly exercised."""
+    counts = dict.fromkeys(BACKENDS, 0)
+    for report in terminalreporter.stats.get("passed", []):
+        for backend in BACKENDS:
+            if any(f"{a}{backend}{b}" in report.nodeid for a in "[-" for b in "]-"):
+                counts[backend] += 1
+    summary = ", ".join(f"{name}: {count} passed" for name, count in counts.items())
+    terminalreporter.write_line(f"flowgate database tests: {summary}")
