@@ -36,7 +36,6 @@ def create_app(config: Mapping[str, Any] | Config | None = None) -> Flask:
     app.config.update(
         TESTING=settings.testing,
         MAX_CONTENT_LENGTH=None,  # the endpoint enforces its own limit (413) after routing
-        JSON_SORT_KEYS=False,
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["flowgate"] = Runtime.build(settings)

@@ -6,8 +6,6 @@ all time arithmetic; tests set this clock instead of sleeping. Production never 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 _frozen: datetime | None = None
@@ -30,17 +28,6 @@ def advance(delta: timedelta) -> datetime:
     """Move a frozen clock forward (freezing it at the real time first if needed)."""
     set_now(now() + delta)
     return now()
-
-
-@contextmanager
-def frozen_at(moment: datetime) -> Iterator[None]:
-    """Freeze the clock for a block, restoring the previous state afterwards."""
-    previous = _frozen
-    set_now(moment)
-    try:
-        yield
-    finally:
-        set_now(previous)
 
 
 def isoformat(moment: datetime | None) -> str | None:

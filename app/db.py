@@ -57,10 +57,6 @@ class Database:
         with self._writer() as session, session.begin():
             yield session
 
-    def write_session(self) -> Session:
-        """Like `session()`, but its transactions start as writers (see `transaction`)."""
-        return self._writer()
-
     def ping(self) -> bool:
         """True when the database answers a trivial query (for /healthz)."""
         try:

@@ -29,14 +29,13 @@ class Runtime:
     registry: FlowRegistry | None = None
 
     @classmethod
-    def build(cls, config: Config, *, serving: bool = True) -> Runtime:
-        """Open the database and, when `serving`, load keys and flows (failing closed)."""
+    def build(cls, config: Config) -> Runtime:
+        """Check secrets, open the database, load keys and flows (failing closed)."""
+        config.check_serving()
         runtime = cls(config=config, db=Database(config.database_url))
-        if serving:
-            config.check_serving()
-            runtime.private_keys = load_private_keys(
-                config.private_key_files, config.private_key_passphrase
-            )
+        runtime.private_keys = load_private_keys(
+            config.private_key_files, config.private_key_passphrase
+        )
         runtime.reload_flows()
         return runtime
 

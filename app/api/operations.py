@@ -6,7 +6,7 @@ the OpenAPI document, so the document cannot drift from what the views accept an
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from marshmallow import Schema
 
@@ -26,7 +26,6 @@ class Operation:
     content_type: str = "application/json"
     errors: tuple[int, ...] = (400, 401, 404)
     auth: bool = True
-    path_params: tuple[str, ...] = field(default=())
 
 
 OPERATIONS: list[Operation] = []

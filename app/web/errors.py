@@ -22,9 +22,10 @@ def error_response(status: int, code: str, message: str, details: object = None)
 def _http_error(exc: HTTPException) -> Response:
     code = (exc.name or "error").lower().replace(" ", "_").replace("'", "")
     response = error_response(exc.code or 500, code, exc.description or exc.name or "error")
+    original = exc.get_response().headers
     for header in ("Allow", "WWW-Authenticate", "Retry-After"):
-        if exc.get_response().headers.get(header):
-            response.headers[header] = exc.get_response().headers[header]
+        if original.get(header):
+            response.headers[header] = original[header]
     return response
 
 

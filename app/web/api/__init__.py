@@ -16,12 +16,11 @@ from typing import Any
 from flask import Blueprint, Flask, Response, jsonify, request
 from marshmallow import Schema, ValidationError
 
-from app.api.openapi import build_openapi
+from app.api.openapi import PREFIX, build_openapi
 from app.api.operations import OPERATIONS, Operation
 from app.errors import InvalidRequest, Unauthenticated
 from app.web import runtime
 
-PREFIX = "/api/v1"
 bp = Blueprint("api", __name__, url_prefix=PREFIX)
 
 # Modules (under app/web/api/) whose views are part of the API. Each area appends its own.
