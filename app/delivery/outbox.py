@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from app import clock
 from app.ids import new_id
 from app.models import Delivery, Event, WebhookEndpoint
+from app.models.enums import EventType
 
 # Event types an endpoint may subscribe to.
-EVENT_TYPES: tuple[str, ...] = ("flow.submitted",)
+EVENT_TYPES: tuple[str, ...] = tuple(EventType)
 
 # Built once: this runs for every lead, and building, caching and flushing ORM objects cost
 # more than the inserts. The endpoint list is read every time (a small query over a handful
