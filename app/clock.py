@@ -31,7 +31,7 @@ def advance(delta: timedelta) -> datetime:
 
 
 def isoformat(moment: datetime | None) -> str | None:
-    """ISO 8601 UTC with a `Z`, the only time format Flowgate prints (design.md)."""
+    """ISO 8601 UTC with a `Z`, the only time format Flowgate prints (docs/contract.md)."""
     if moment is None:
         return None
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -3,7 +3,7 @@
 Precedence, highest first: explicit overrides (`create_app(config)`), the process
 environment, a `.env` file in the working directory, secrets that `flowgate init` wrote
 into the instance folder (`instance/secrets.json`), then defaults. Names and defaults are
-fixed by design.md.
+fixed by docs/contract.md.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def _split(value: str | None) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class Config:
-    """Resolved settings. Build it with `Config.load()`; fields mirror design.md's table."""
+    """Resolved settings. Build it with `Config.load()`; fields mirror docs/contract.md's table."""
 
     env: str = "production"
     instance_path: Path = Path("instance")

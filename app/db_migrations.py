@@ -1,6 +1,6 @@
 """Alembic, driven from Python: `flowgate db upgrade`, `flowgate init` and the tests use it.
 
-The migration scripts live in the top-level migrations/ folder (design.md's layout).
+The migration scripts live in the top-level migrations/ folder (docs/contract.md's layout).
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ and distinct webhook-ids it saw; the script checks every event arrived.
     .venv/bin/python bench/delivery.py --events 5000 \\
         --postgres postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-Goal (issue 6): the worker reaches at least 50 % of the baseline's rate. Loopback only.
+Goal: the worker reaches at least 50 % of the baseline's rate. Loopback only.
 """
 
 from __future__ import annotations

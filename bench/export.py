@@ -6,7 +6,7 @@ the ORM row by row), then times, in separate processes:
 - the baseline: `sqlite3 -csv` (or `psql \\copy`) selecting the same columns, the ten fields
   pulled out of the JSON by the database, in the same order.
 Wall time and peak RSS (ru_maxrss of that process alone) per process; rows/s; the ratio
-flowgate/baseline. Goals (issue 7): peak RSS < 150 MB, RSS at 1M within 20 % of 100k, wall
+flowgate/baseline. Goals: peak RSS < 150 MB, RSS at 1M within 20 % of 100k, wall
 time within 3x of the baseline. The command's fixed cost (imports, app, flow registry) is
 measured too, as an export matching no row, and shown beside the ratio, as is the CPU time
 of both processes (steadier than wall time on a shared machine; for PostgreSQL it leaves out

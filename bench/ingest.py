@@ -18,7 +18,7 @@ processed. After the run the script checks every notification became one valid l
     .venv/bin/python bench/ingest.py --requests 3000 \\
         --postgres postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-Goal (issue 5): the webhook reaches at least 50 % of the baseline's rate. Loopback only.
+Goal: the webhook reaches at least 50 % of the baseline's rate. Loopback only.
 """
 
 from __future__ import annotations

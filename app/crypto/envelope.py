@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 FIELDS = ("encrypted_flow_data", "encrypted_aes_key", "initial_vector")
-AES_KEY_BYTES = 16  # AES-128 only: another key size is 421 (design.md)
+AES_KEY_BYTES = 16  # AES-128 only: another key size is 421 (docs/contract.md)
 IV_BYTES = 16
 TAG_BYTES = 16
 
@@ -85,7 +85,7 @@ class ResponseCipher:
 
 
 def parse_envelope(body: bytes) -> Envelope:
-    """The request body as an Envelope; extra keys are ignored (design.md)."""
+    """The request body as an Envelope; extra keys are ignored (docs/contract.md)."""
     try:
         document = json.loads(body)
     except (ValueError, RecursionError):

@@ -152,7 +152,7 @@ def endpoint_to_dict(endpoint: WebhookEndpoint, *, with_secret: bool = False) ->
 
 
 def delivery_to_dict(delivery: Delivery) -> dict[str, Any]:
-    """design.md's delivery shape, exactly."""
+    """docs/contract.md's delivery shape, exactly."""
     return {
         "id": delivery.id,
         "event_id": delivery.event_id,

@@ -38,7 +38,7 @@ def new_event_id() -> str:
 
 
 def _json_default(value: Any) -> Any:
-    """Datetimes as ISO 8601 UTC with `Z` (design.md), dates as ISO; anything else is a bug."""
+    """Datetimes as ISO 8601 UTC with `Z` (docs/contract.md), dates as ISO; else a bug."""
     if isinstance(value, datetime):
         return clock.isoformat(value)
     if isinstance(value, date):

@@ -1,6 +1,6 @@
 """When to try again: the retry schedule, jitter, throttling and Retry-After.
 
-The schedule lists the delays before attempt 1, 2, 3, ... (design.md's default starts with 0:
+The schedule lists the delays before attempt 1, 2, 3, ... (docs/contract.md's default starts with 0:
 the first attempt is immediate), so it also fixes the number of attempts. Jitter spreads a
 burst of retries by +-20 % (Svix's figure). A throttling answer (429, 502, 504) or a timeout
 backs off harder: at least twice the scheduled delay and at least `throttle_floor` seconds

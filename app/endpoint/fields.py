@@ -3,7 +3,7 @@
 A screen sends only some of the submission's fields, so it is checked against the schema cut
 down to the properties it sends: each sent property against its own subschema, and the
 schema's `required` properties only among those the screen's action declares (`expected`).
-The complete submission is validated again, in full, when it is stored (issue 5's intake).
+The complete submission is validated again, in full, when it is stored (intake).
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ FORMAT_CHECKER = Draft202012Validator.FORMAT_CHECKER
 
 def storable(value: Any) -> Any:
     """`value` as both databases can store it, cleaned before validation so that what is
-    validated is what is stored: NUL removed and lone surrogates replaced (issue 5's
-    `clean_text`, design.md), and NaN/Infinity (which Python's JSON parser accepts) kept as
+    validated is what is stored: NUL removed and lone surrogates replaced
+    (`clean_text`, docs/contract.md), and NaN/Infinity (which Python's JSON parser accepts) kept as
     their text.
     """
     value = clean_text(value)

@@ -6,7 +6,7 @@
   screen; sent by a screen's submit (`on-click-action`) it validates that screen's fields
   against schemas/<flow>.json, merges them into the flow session and moves on by the routing
   model (the first route when there are several and no handler chooses). On the last screen
-  it stores the submission with the session's merged fields (issue 5's `record_submission`,
+  it stores the submission with the session's merged fields (`record_submission`,
   in the caller's transaction) and closes the flow with SUCCESS.
 - BACK re-renders the screen with the session's data.
 

@@ -1,6 +1,6 @@
 """The data endpoint from raw bytes to the HTTP reply, without Flask.
 
-The checks run in the order design.md fixes ("Contract details"): the shell has already
+The checks run in the order docs/contract.md fixes ("Contract details"): the shell has already
 answered 404 (unknown or unservable flow, `EndpointService.definition`) and 413 (body over
 FLOWGATE_MAX_ENDPOINT_BODY); here follow 432 (X-Hub-Signature-256 on the raw body), 400
 (envelope), 421 (anything that does not decrypt to a JSON object), the encrypted ping answer,

@@ -165,7 +165,7 @@ def record_submission(
 
 
 def event_data(submission: Submission, window: WindowState) -> dict[str, Any]:
-    """The `data` of a flow.submitted event, exactly as design.md "Events" lists it."""
+    """The `data` of a flow.submitted event, exactly as docs/contract.md "Events" lists it."""
     return {
         "submission_id": submission.id,
         "flow": submission.flow,

@@ -44,7 +44,7 @@ def clean_text(value: Any) -> Any:
     return value
 
 
-# The name other areas know (design.md speaks of NUL removal); it does all of the above.
+# The name other areas know (docs/contract.md speaks of NUL removal); it does all of the above.
 strip_nul = clean_text
 
 

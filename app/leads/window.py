@@ -1,6 +1,6 @@
 """The 24-hour customer service window of a contact (docs/protocol.md §10).
 
-Rules (design.md "Contract details"):
+Rules (docs/contract.md "Contract details"):
 - the window is open while `at < last_inbound_at + 24 h` (strict: at exactly 24 h it is closed);
 - every inbound user message counts, an nfm_reply included; our own outbound messages never do;
 - `expires_at` is `last_inbound_at + 24 h` whether open or not;

@@ -3,7 +3,7 @@
 A plain WSGI layer in front of the Flask app rather than a Flask view: the endpoint's budget
 is dominated by one RSA unwrap (~250 us), and Flask's request context, routing and response
 objects added ~120 us more per request (bench/endpoint.py; docs/endpoint.md). The layer only
-matches the path, answers 404/405/413 itself (design.md's order: 404 before 413), reads the
+matches the path, answers 404/405/413 itself (docs/contract.md's order: 404 before 413), reads the
 raw body with a bounded read and hands it to `app.endpoint.service`, which does the rest.
 Every other path goes to Flask unchanged.
 """

@@ -1,4 +1,4 @@
-"""design.md admin API contract: list envelope, limits, cursor, filters, errors, tokens,
+"""docs/contract.md admin API contract: list envelope, limits, cursor, filters, errors, tokens,
 contacts' window, OpenAPI without a token, /healthz."""
 
 from __future__ import annotations

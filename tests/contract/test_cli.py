@@ -1,4 +1,4 @@
-"""design.md "Command line": the command names, `tokens issue` printing the token alone."""
+"""docs/contract.md "Command line": the command names, `tokens issue` printing the token alone."""
 
 from __future__ import annotations
 

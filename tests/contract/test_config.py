@@ -1,4 +1,4 @@
-"""design.md "Configuration": names and behaviours observable from outside."""
+"""docs/contract.md "Configuration": names and behaviours observable from outside."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""design.md CSV rules: one leading `'` for = + - @ tab CR LF; NUL removed on intake;
+"""docs/contract.md CSV rules: one leading `'` for = + - @ tab CR LF; NUL removed on intake;
 `submissions.csv` with the list's filters; `?excel=1` BOM (docs/api.md); `flowgate export`."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""design.md "Events" and the webhook-endpoint/delivery contract, through the API, the real
+"""docs/contract.md "Events" and the webhook-endpoint/delivery contract, through the API, the real
 worker CLI and a loopback receiver that verifies with the `standardwebhooks` package."""
 
 from __future__ import annotations
@@ -205,7 +205,7 @@ def test_same_webhook_id_on_every_attempt_and_failed_then_retry(client, runner, 
         res = client.post(f"/api/v1/deliveries/{delivery['id']}/retry", headers=AUTH)
         assert res.status_code in (200, 202)
         after = client.get(f"/api/v1/deliveries/{delivery['id']}", headers=AUTH).get_json()
-        # GET /deliveries/<id> (not in design.md) adds "attempt_log": a superset, see audit
+        # GET /deliveries/<id> (not in docs/contract.md) adds "attempt_log": a superset, see audit
         assert set(after) >= DELIVERY_KEYS
         assert after["status"] == "pending"
         assert re.match(ISO_Z, after["next_attempt_at"])

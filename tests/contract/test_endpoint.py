@@ -1,4 +1,4 @@
-"""design.md "Contract details": the Flow data endpoint, checked with an independent client.
+"""docs/contract.md "Contract details": the Flow data endpoint, checked with an independent client.
 
 Requests are encrypted here (wire.py, protocol.md §2) and answers decrypted with the flipped
 IV (§3); nothing of the project's crypto or emulator is used.
@@ -238,7 +238,7 @@ def test_endpoint_completion_then_nfm_reply_is_one_lead(flow_client, pub) -> Non
 def test_nfm_reply_from_another_wa_id_marks_the_endpoint_submission_invalid(  # type: ignore[no-untyped-def]
     flow_client, pub
 ) -> None:
-    """design.md: the endpoint can only check the flow; the nfm_reply from another wa_id
+    """docs/contract.md: the endpoint can only check the flow; the nfm_reply from another wa_id
     makes the submission invalid with that error."""
     from tests.contract.wire import nfm_reply, post_meta
 
@@ -341,7 +341,7 @@ def test_data_api_4_request_with_genuine_flow_token_signature_is_served(flow_cli
 def test_invalid_flow_is_unservable_404_and_reported(  # type: ignore[no-untyped-def]
     settings, db, tmp_path, pub
 ) -> None:
-    """design.md: "unknown or unservable flow 404"; the flows API shows the validation report."""
+    """docs/contract.md: "unknown or unservable flow 404"; the flows API shows the report."""
     import shutil
 
     from app import create_app
@@ -366,8 +366,8 @@ def test_invalid_flow_is_unservable_404_and_reported(  # type: ignore[no-untyped
 
 
 def test_flow_accepting_foreign_tokens(settings, db, tmp_path, pub) -> None:  # type: ignore[no-untyped-def]
-    """design.md: a missing token is 427 "unless the flow accepts foreign tokens"; such a flow
-    (flows/<name>.py `handlers = FlowHandlers(accept_foreign_tokens=True)`, docs/endpoint.md)
+    """docs/contract.md: a missing token is 427 "unless the flow accepts foreign tokens"; such a
+    flow (flows/<name>.py `handlers = FlowHandlers(accept_foreign_tokens=True)`, docs/endpoint.md)
     serves static template tokens and none, and SUCCESS still carries flow_token and
     submission_id. A Flowgate-format token that fails its MAC stays refused."""
     import shutil

@@ -1,4 +1,4 @@
-"""Inputs a hostile or buggy client can send, held against design.md's data promises: NUL is
+"""Inputs a hostile or buggy client can send, held against docs/contract.md's data promises: NUL is
 removed on intake (both databases), every answer is JSON, the export keeps working, and a
 lead is never lost. Findings are xfail(strict) with the gap named (docs/contract-audit.md)."""
 
@@ -65,7 +65,7 @@ def test_big_integer_in_response_json_is_kept_exactly(client) -> None:  # type: 
 
 
 def test_nul_removed_on_endpoint_intake(request, flow_client, private_key, settings) -> None:  # type: ignore[no-untyped-def]
-    """design.md: NUL characters are removed from text on intake (PostgreSQL cannot store them)."""
+    """docs/contract.md: NUL is removed from text on intake (PostgreSQL cannot store it)."""
     pub = private_key.public_key()
     token = issue_token(flow_client, "two_step", "447700905010")["flow_token"]
     answers = []

@@ -1,4 +1,4 @@
-"""design.md "Two commands"/"Configuration"/"Command line" through the real `flowgate` binary:
+"""docs/contract.md "Two commands", "Configuration", "Command line" through the real binary:
 a development `init` on an empty folder, a server started from `.env` alone, key commands."""
 
 from __future__ import annotations

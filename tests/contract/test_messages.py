@@ -1,4 +1,4 @@
-"""design.md "messages (send)" with protocol.md §9.1/§10: the window decides what may be sent,
+"""docs/contract.md "Sending" with protocol.md §9.1/§10: the window decides what may be sent,
 the Cloud API request goes to FLOWGATE_GRAPH_API_URL (here a loopback fake written for this
 test), and an iOS reply without flow_token is matched by `context.id`."""
 

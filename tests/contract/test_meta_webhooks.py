@@ -1,4 +1,4 @@
-"""design.md "HTTP surface" and "Contract details": Meta's handshake, signed notifications,
+"""docs/contract.md "HTTP surface" and "Contract details": Meta's handshake, signed notifications,
 leads visible right after the 200, the wa_id binding of flow tokens, NUL stripping."""
 
 from __future__ import annotations

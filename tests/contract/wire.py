@@ -195,7 +195,7 @@ def issue_token(client: Any, flow: str, wa_id: str, ttl: int | None = None) -> d
 
 
 def assert_error_shape(res: Any, status: int) -> dict[str, Any]:
-    """Every API error is `{"error": {"code", "message", "details"}}` (design.md)."""
+    """Every API error is `{"error": {"code", "message", "details"}}` (docs/contract.md)."""
     assert res.status_code == status, (res.status_code, res.get_data(as_text=True))
     body = res.get_json()
     assert isinstance(body, dict) and set(body) == {"error"}, body

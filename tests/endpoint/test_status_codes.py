@@ -1,4 +1,4 @@
-"""Every row of the endpoint's status-code table, in design.md's order, with real RSA keys."""
+"""Every row of the endpoint's status-code table, in docs/contract.md's order."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Builders of Meta webhook notifications and a signed poster for the leads tests.
 
-Shapes follow docs/protocol.md §9 (the nfm_reply one comes from issue 3's emulator, the same
+Shapes follow docs/protocol.md §9 (the nfm_reply one comes from emulator, the same
 builder `flowgate simulate` uses); every post is signed like Meta signs it.
 """
 

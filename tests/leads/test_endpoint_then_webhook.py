@@ -1,6 +1,6 @@
 """An endpoint completion and the nfm_reply Meta sends after it are one lead.
 
-The endpoint side is driven by issue 3's WhatsApp-client emulator through the real endpoint
+The endpoint side is driven by WhatsApp-client emulator through the real endpoint
 (RSA + AES-GCM, signed requests); the webhook side is the signed notification Meta sends.
 """
 

@@ -12,7 +12,7 @@ from app.clock import isoformat
 
 
 class UtcDateTime(fields.DateTime):
-    """ISO 8601 in and out; always UTC with `Z` on the way out (design.md).
+    """ISO 8601 in and out; always UTC with `Z` on the way out (docs/contract.md).
 
     Input is read with `datetime.fromisoformat` (date-only, `Z`, offsets, fractions); a value
     without an offset is taken as UTC (tolerant: documented in docs/api.md). Anything else,
@@ -41,7 +41,7 @@ class ErrorBodySchema(Schema):
 
 
 class ErrorSchema(Schema):
-    """`{"error": {"code", "message", "details"}}`, the one error shape (design.md)."""
+    """`{"error": {"code", "message", "details"}}`, the one error shape (docs/contract.md)."""
 
     error = fields.Nested(ErrorBodySchema, required=True)
 
@@ -50,7 +50,7 @@ class QuerySchema(Schema):
     """Base of query-string schemas: an unknown parameter is a 400 naming it.
 
     Refused rather than ignored so a typo (`?stauts=valid`) cannot silently widen a list or
-    an export to every row (issue 7; the OpenAPI document lists every accepted parameter).
+    an export to every row (the OpenAPI document lists every accepted parameter).
     """
 
     class Meta:

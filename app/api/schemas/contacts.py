@@ -1,4 +1,4 @@
-"""Contacts in the admin API: the 24-hour window of one wa_id (design.md)."""
+"""Contacts in the admin API: the 24-hour window of one wa_id (docs/contract.md)."""
 
 from __future__ import annotations
 

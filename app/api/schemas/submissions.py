@@ -12,7 +12,7 @@ from app.export.query import SubmissionFilter
 
 class SubmissionSchema(Schema):
     """`{"id", "flow", "wa_id", "contact_name", "flow_token", "source", "status", "fields",
-    "errors", "submitted_at"}` (design.md)."""
+    "errors", "submitted_at"}` (docs/contract.md)."""
 
     id = fields.String(required=True)
     flow = fields.String(required=True)

@@ -1,4 +1,4 @@
-"""Webhook endpoints and deliveries in the admin API (shapes fixed by design.md)."""
+"""Webhook endpoints and deliveries in the admin API (shapes fixed by docs/contract.md)."""
 
 from __future__ import annotations
 
@@ -65,7 +65,7 @@ class AttemptSchema(Schema):
 
 
 class DeliverySchema(Schema):
-    """design.md's delivery; `attempt_log` only when asked for (`include_attempts=true`)."""
+    """docs/contract.md's delivery; `attempt_log` only when asked for (`include_attempts=true`)."""
 
     id = fields.String(required=True)
     event_id = fields.String(required=True)

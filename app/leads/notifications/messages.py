@@ -1,6 +1,6 @@
 """`messages` changes: inbound user messages update contacts; nfm_replies become leads.
 
-Every inbound user message counts for the 24-hour window (design.md), whatever its type:
+Every inbound user message counts for the 24-hour window (docs/contract.md), whatever its type:
 text, media, button, interactive (an nfm_reply included), reaction, and types we do not know
 (they are noted, not refused; a user did write to us). `system` messages (a user changed
 number) are Meta's, not the user's, and do not count. A message without a usable timestamp

@@ -1,7 +1,7 @@
 """Which flow an nfm_reply completes. The reply carries no flow id (docs/protocol.md §9.1).
 
 Tried in order, first match wins:
-1. our signed flow token in `response_json` (issue 3's `verify_token`): the token names the
+1. our signed flow token in `response_json` (`verify_token`): the token names the
    flow and the wa_id it was issued for; a reply from another wa_id is stored invalid;
 2. our own `submission_id` param (the endpoint's SUCCESS params carry it) naming a stored
    endpoint submission with the same token (or none): the reply is that submission, also
