@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.leads.contacts import record_inbound, valid_wa_id
 from app.leads.intake import Intake, add_late_errors, record_submission
+from app.leads.notifications.isolation import isolated
 from app.leads.notifications.reader import (
     ProcessingContext,
     Report,
@@ -66,7 +67,8 @@ def process_messages_change(
     for i, raw in enumerate(items(value.get("messages"))):
         _process_message(session, ctx, raw, names, senders, f"{where}.messages[{i}]", report)
     for i, raw in enumerate(items(value.get("statuses"))):
-        record_status(session, ctx, raw, f"{where}.statuses[{i}]", report)
+        with isolated(session, report, f"{where}.statuses[{i}]", None):
+            record_status(session, ctx, raw, f"{where}.statuses[{i}]", report)
 
 
 def _process_message(
@@ -100,16 +102,20 @@ def _process_message(
     if wa_id is None:
         report.note(where, "message without a usable sender")
     else:
-        contact = record_inbound(
-            session, wa_id, at=at, name=names.get(wa_id), message_id=message_id
-        )
+        # The window and the lead in separate savepoints: a failing lead still counts as
+        # the user's message (isolation.py).
+        with isolated(session, report, where, message_id):
+            contact = record_inbound(
+                session, wa_id, at=at, name=names.get(wa_id), message_id=message_id
+            )
     interactive = obj(message.get("interactive"))
     if kind == "interactive" and interactive is not None and interactive.get("type") == "nfm_reply":
         if message_id is None:  # still one lead per message when Meta left the id out
             message_id = f"nf:{ctx.notification_key[:40]}:{where}"[:128]
-        _process_nfm_reply(
-            session, ctx, message, interactive, wa_id, names, at, message_id, where, report
-        )
+        with isolated(session, report, where, message_id):
+            _process_nfm_reply(
+                session, ctx, message, interactive, wa_id, names, at, message_id, where, report
+            )
     del contact
 
 
