@@ -1,9 +1,10 @@
 """The one door every submission goes through, from the endpoint and from Meta's webhook.
 
 `record_submission` cleans (NUL characters out, the flow token and Meta's keys are not
-fields), deduplicates, validates against the flow's schema, stores the lead valid or invalid
-(an invalid lead is still a lead) and, for a new valid lead, writes the `flow.submitted`
-outbox rows, all in the caller's transaction (it never commits).
+fields), deduplicates, validates against the flow's schema, stores the lead valid, invalid
+or unrouted (a reply that matched no flow: `flow` None) and writes the outbox rows of a new
+lead (`flow.submitted` for a valid one, `submission.invalid` with its `errors` for the
+others: docs/leads.md), all in the caller's transaction (it never commits).
 
 Deduplication (docs/leads.md):
 - an endpoint submission is keyed `token:<flow>:<flow_token>`: one run of a flow is one lead;
@@ -34,6 +35,7 @@ from app.leads.sanitize import clean_text, clip
 from app.leads.validation import error, split_fields, validate_fields
 from app.leads.window import WindowState, window_state
 from app.models import Contact, Submission
+from app.models.enums import EventType, SubmissionStatus
 
 if TYPE_CHECKING:
     from app.flowjson.registry import FlowDefinition, FlowRegistry
@@ -67,7 +69,7 @@ MESSAGE_ID_MAX = 128
 class Intake:
     """One completed flow as a path saw it, before cleaning and validation."""
 
-    flow: str
+    flow: str | None  # None: a reply that matched no flow (stored `unrouted`)
     fields: dict[str, Any]
     source: str  # "endpoint" | "webhook"
     wa_id: str | None
@@ -78,7 +80,7 @@ class Intake:
     extra_errors: tuple[dict[str, Any], ...] = ()  # e.g. token issued for another wa_id
 
 
-def token_key(flow: str, token: str) -> str:
+def token_key(flow: str | None, token: str) -> str:
     """Dedup key of one run of `flow` (long foreign tokens are hashed to fit the column)."""
     if len(token) > TOKEN_MAX:
         token = "sha256:" + hashlib.sha256(token.encode()).hexdigest()
@@ -106,20 +108,23 @@ def record_submission(
         message_id = None
     extra = [clean_text(dict(e)) for e in intake.extra_errors]
 
-    keys = [token_key(intake.flow, token)] if token else []
+    flow = intake.flow
+    keys = [token_key(flow, token)] if token and flow is not None else []
     if message_id and intake.source == "webhook":
         keys.append(message_key(message_id))
 
     submission_id = new_id()
-    if intake.source == "endpoint" or not message_id:
-        dedup_key = token_key(intake.flow, token) if token else f"submission:{submission_id}"
-    else:
+    if intake.source == "webhook" and message_id:
         dedup_key = message_key(message_id)
+    elif token and flow is not None:
+        dedup_key = token_key(flow, token)
+    else:
+        dedup_key = f"submission:{submission_id}"
 
     # Cleaned and validated before the dedup check: it is part of the insert below (wasted
     # only on a duplicate, which is rare).
     fields = split_fields(clean_text(dict(intake.fields)))
-    errors = extra + _validate(registry, intake.flow, fields)
+    errors = extra + (_validate(registry, flow, fields) if flow is not None else [])
     wa_id = clean_text(intake.wa_id) or None
     if wa_id is not None and valid_wa_id(wa_id) is None:
         errors.append(error(None, "bad_wa_id", "The sender's WhatsApp id is not usable."))
@@ -130,12 +135,12 @@ def record_submission(
 
     values = {
         "id": submission_id,
-        "flow": intake.flow,
+        "flow": flow,
         "wa_id": wa_id,
         "contact_name": clip(name, NAME_MAX),
         "flow_token": token if token and len(token) <= TOKEN_MAX else None,
         "source": intake.source,
-        "status": "invalid" if errors else "valid",
+        "status": _status(flow, errors),
         "fields": fields,
         "errors": errors,
         "dedup_key": dedup_key,
@@ -158,10 +163,24 @@ def record_submission(
     submission = Submission(**values)
     make_transient_to_detached(submission)
     session.add(submission)
-    if not errors:
-        data = event_data(submission, window_state(contact, submitted_at))
-        enqueue_event(session, EVENT_TYPE, data, submission_id=submission.id)
+    announce(session, submission, contact)
     return submission, True
+
+
+def announce(session: Session, submission: Submission, contact: Contact | None) -> None:
+    """The lead's event: `flow.submitted` when valid, else `submission.invalid` + errors."""
+    data = event_data(submission, window_state(contact, submission.submitted_at))
+    if submission.status == SubmissionStatus.VALID:
+        enqueue_event(session, EVENT_TYPE, data, submission_id=submission.id)
+    else:
+        data["errors"] = submission.errors
+        enqueue_event(session, EventType.SUBMISSION_INVALID, data, submission_id=submission.id)
+
+
+def _status(flow: str | None, errors: list[dict[str, Any]]) -> SubmissionStatus:
+    if flow is None:
+        return SubmissionStatus.UNROUTED
+    return SubmissionStatus.INVALID if errors else SubmissionStatus.VALID
 
 
 def event_data(submission: Submission, window: WindowState) -> dict[str, Any]:

@@ -25,8 +25,9 @@ from app.leads.notifications.reader import (
     text,
     unix_time,
 )
-from app.leads.notifications.routing import find_flow
+from app.leads.notifications.routing import find_flow, unrouted_error
 from app.leads.notifications.statuses import record_status
+from app.leads.rerouting import route_unrouted
 from app.leads.sanitize import load_json
 from app.leads.validation import error
 
@@ -140,11 +141,11 @@ def _process_nfm_reply(
     response, problem = _response(nfm.get("response_json"))
     context_id = text((obj(message.get("context")) or {}).get("id"), 128)
     route = find_flow(session, ctx, response or {}, wa_id, context_id)
-    if route.flow is None:
+    extra = list(route.errors)
+    if route.flow is None:  # kept as an `unrouted` lead, never dropped (docs/leads.md)
         report.unmatched += 1
         report.note(where, f"nfm_reply {message_id} matched no flow ({route.via})")
-        return
-    extra = list(route.errors)
+        extra.append(unrouted_error(route.via))
     if route.existing is not None:
         add_late_errors(route.existing, extra)
         _fill_sender(route.existing, wa_id, names.get(wa_id) if wa_id else None)
@@ -164,9 +165,11 @@ def _process_nfm_reply(
         submitted_at=at,
         extra_errors=tuple(extra),
     )
-    _submission, created = record_submission(session, ctx.registry, intake)
+    submission, created = record_submission(session, ctx.registry, intake)
     if created:
         report.submissions += 1
+    elif route.flow is not None and route_unrouted(session, ctx.registry, submission, route.flow):
+        report.submissions += 1  # stored unrouted before; a flow claims it now
     else:
         report.duplicates += 1
 

@@ -130,6 +130,19 @@ def _find_flow(
     return Route(None, token, "none")
 
 
+_UNROUTED_WHY = {
+    "several_defaults": "several flows set webhook_default",
+    "none": "no flow token, submission id or sent message names a flow, and no single "
+    "endpoint-less flow or webhook_default flow exists",
+}
+
+
+def unrouted_error(via: str) -> dict[str, Any]:
+    """The error an unrouted lead carries: why no flow could be chosen."""
+    why = _UNROUTED_WHY.get(via, via)
+    return error(None, "unrouted", f"The reply matched no configured flow: {why}.")
+
+
 def _claims(secret: str, token: str) -> TokenClaims | None:
     """The claims of our token, expired or not; None for anything we did not sign."""
     try:
