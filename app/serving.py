@@ -24,6 +24,11 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from app.logs import configure_from_environment
+
+# Flowgate's log lines (FLOWGATE_LOG_FORMAT text|json), set in the master, inherited by workers.
+configure_from_environment()
+
 bind = os.environ.get("FLOWGATE_BIND", "127.0.0.1:8000")
 worker_class = "gthread"
 workers = int(os.environ.get("WEB_CONCURRENCY", len(os.sched_getaffinity(0))))

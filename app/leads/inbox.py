@@ -188,6 +188,17 @@ def process_stored(
                     ", ".join(report.failures)[:500],
                 )
                 return Receipt(notification_id, FAILED, duplicate, report.summary())
+            log.info(
+                "Meta notification %s processed: %d message(s), %d new lead(s), "
+                "%d duplicate(s), %d unrouted, %d status(es), %d note(s)",
+                notification_id,
+                report.messages,
+                report.submissions,
+                report.duplicates,
+                report.unmatched,
+                report.statuses,
+                len(report.notes),
+            )
             return Receipt(notification_id, PROCESSED, duplicate)
         except IntegrityError:
             # A concurrent delivery of the same items won the race; the retry sees its rows.

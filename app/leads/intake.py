@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -61,6 +62,14 @@ _STORE = (
     .returning(_TABLE.c.id)
 )
 EVENT_TYPE = "flow.submitted"
+# A WhatsApp ID is the user's phone number in international form, digits only (Meta's
+# `wa_id`; the admin API accepts the same 5 to 20 digits).
+WA_ID = re.compile(r"[0-9]{5,20}")
+WA_ID_COLUMN = 32
+BAD_WA_ID = (
+    "The sender's WhatsApp ID is not 5 to 20 digits; it is stored as received, "
+    "but no contact or 24-hour window can be tied to it."
+)
 TOKEN_MAX = 512
 MESSAGE_ID_MAX = 128
 
@@ -126,10 +135,11 @@ def record_submission(
     fields = split_fields(clean_text(dict(intake.fields)))
     errors = extra + (_validate(registry, flow, fields) if flow is not None else [])
     wa_id = clean_text(intake.wa_id) or None
-    if wa_id is not None and valid_wa_id(wa_id) is None:
-        errors.append(error(None, "bad_wa_id", "The sender's WhatsApp id is not usable."))
-        wa_id = None
-    contact = session.get(Contact, wa_id) if wa_id else None
+    if wa_id is not None and not WA_ID.fullmatch(wa_id):
+        # Kept as received (clipped to the column) so the lead can still be traced; flagged.
+        errors.append(error(None, "bad_wa_id", BAD_WA_ID))
+        wa_id = wa_id[:WA_ID_COLUMN]
+    contact = session.get(Contact, wa_id) if wa_id and valid_wa_id(wa_id) else None
     name = clean_text(intake.contact_name) or (contact.profile_name if contact else None)
     submitted_at = intake.submitted_at or now()
 
@@ -157,6 +167,12 @@ def record_submission(
         found = conn.execute(_FIND, {"keys": keys}).scalar()
         existing = session.get(Submission, found) if found is not None else None
         if existing is not None:
+            log.info(
+                "lead duplicate: flow %s, source %s, submission %s (already stored)",
+                existing.flow,
+                intake.source,
+                existing.id,
+            )
             add_late_errors(existing, extra)
             return existing, False
         conn.execute(_INSERT, values)  # deleted in between: store it after all
@@ -164,7 +180,28 @@ def record_submission(
     make_transient_to_detached(submission)
     session.add(submission)
     announce(session, submission, contact)
+    _log_stored(submission)
     return submission, True
+
+
+def _log_stored(submission: Submission) -> None:
+    """One line per stored lead; the errors by code only (values are personal data)."""
+    if submission.status == SubmissionStatus.VALID:
+        log.info(
+            "lead stored valid: flow %s, source %s, submission %s",
+            submission.flow,
+            submission.source,
+            submission.id,
+        )
+        return
+    log.warning(
+        "lead stored %s: flow %s, source %s, submission %s, errors: %s",
+        submission.status,
+        submission.flow,
+        submission.source,
+        submission.id,
+        ", ".join(sorted({str(e.get("code")) for e in submission.errors or []})),
+    )
 
 
 def announce(session: Session, submission: Submission, contact: Contact | None) -> None:
