@@ -28,12 +28,14 @@ from typing import Any
 import orjson
 
 from app.clock import isoformat
-from app.export.cells import DANGEROUS_FIRST, PREFIX, encode, neutralise
+from app.export.cells import BLANK_THEN_OPERATOR, DANGEROUS_FIRST, PREFIX, encode, neutralise
 
 FIXED = 7  # submission_id, submitted_at, flow, wa_id, contact_name, source, status
 SEP = "\0"
 ROW_END = "\x02"
-_DANGEROUS_CELL = re.compile(SEP + "(?=[" + re.escape("".join(DANGEROUS_FIRST - {SEP})) + "])")
+_DANGEROUS = "[" + re.escape("".join(DANGEROUS_FIRST - {SEP})) + "]"
+_DANGEROUS_CELL = re.compile(SEP + "(?=" + _DANGEROUS + "|" + BLANK_THEN_OPERATOR + ")")
+_DANGEROUS_START = re.compile("(?:" + _DANGEROUS + "|" + BLANK_THEN_OPERATOR + ")")
 
 
 def csv_text(
@@ -117,7 +119,7 @@ def _quote_all(texts: list[str], width: int, count: int) -> str:
     if joined.count(SEP) != len(texts) or texts.count(ROW_END) != count:
         return _quote_all_slowly(texts, width)
     joined = _DANGEROUS_CELL.sub(SEP + PREFIX, joined)
-    if joined[:1] in DANGEROUS_FIRST:
+    if joined[:1] in DANGEROUS_FIRST or _DANGEROUS_START.match(joined):
         joined = PREFIX + joined
     joined = joined.replace('"', '""').replace(SEP + ROW_END + SEP, '"\r\n"').replace(SEP, '","')
     return '"' + joined[:-1]
