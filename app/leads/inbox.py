@@ -188,7 +188,7 @@ def process_stored(
                     ", ".join(report.failures)[:500],
                 )
                 return Receipt(notification_id, FAILED, duplicate, report.summary())
-            log.info(
+            log.debug(  # the decisions (one line per lead) are logged where they are made
                 "Meta notification %s processed: %d message(s), %d new lead(s), "
                 "%d duplicate(s), %d unrouted, %d status(es), %d note(s)",
                 notification_id,
