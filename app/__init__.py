@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -29,9 +28,7 @@ def create_app(config: Mapping[str, Any] | Config | None = None) -> Flask:
     from app.web import register_web
 
     settings = config if isinstance(config, Config) else Config.load(config)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    # Logging is configured by the process entry points (app/logs.py), not here.
     app = Flask(__name__, instance_path=str(settings.instance_path))
     app.config.update(
         TESTING=settings.testing,

@@ -23,6 +23,7 @@ DEFAULT_RETRY_SCHEDULE = (0, 5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 864
 DEFAULT_GRAPH_API_URL = "https://graph.facebook.com/v23.0"
 SECRETS_FILE = "secrets.json"
 ENVIRONMENTS = ("production", "development")
+LOG_FORMATS = ("text", "json")
 
 
 def _split(value: str | None) -> tuple[str, ...]:
@@ -52,6 +53,7 @@ class Config:
     access_token: str | None = field(default=None, repr=False)
     phone_number_id: str | None = None
     testing: bool = False
+    log_format: str = "text"  # FLOWGATE_LOG_FORMAT: text | json (app/logs.py)
 
     @property
     def development(self) -> bool:
@@ -113,7 +115,11 @@ class Config:
             graph_api_url=get("GRAPH_API_URL") or DEFAULT_GRAPH_API_URL,
             access_token=get("ACCESS_TOKEN"),
             phone_number_id=get("PHONE_NUMBER_ID"),
-            testing=str(values.get("TESTING", "")).lower() in ("1", "true"),
+            # Only the factory's explicit config (the test suite) may switch testing on: a
+            # stray TESTING=1 in a production environment or .env must not turn a broken
+            # answer into a plaintext 500 with its reason (docs/endpoint.md).
+            testing=str((overrides or {}).get("TESTING", "")).lower() in ("1", "true"),
+            log_format=_log_format(get("LOG_FORMAT")),
         )
 
     def check_serving(self) -> None:
@@ -126,6 +132,13 @@ class Config:
         if missing:
             hint = "run `flowgate init`" if self.development else "set them in the environment"
             raise ConfigError(f"missing required secret(s) {', '.join(missing)}: {hint}")
+
+
+def _log_format(value: str | None) -> str:
+    chosen = (value or "text").strip().lower()
+    if chosen not in LOG_FORMATS:
+        raise ConfigError(f"FLOWGATE_LOG_FORMAT must be one of {LOG_FORMATS}, not {chosen!r}")
+    return chosen
 
 
 def _read_instance_secrets(path: Path) -> dict[str, str]:

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from app.private_files import private_sqlite_file
 
 
 class Database:
@@ -23,6 +26,8 @@ class Database:
         self.url = make_url(url)
         if self.url.get_backend_name() == "sqlite":
             engine_options.setdefault("connect_args", {}).setdefault("timeout", 30)
+            if self.url.database and self.url.database != ":memory:":
+                private_sqlite_file(Path(self.url.database))  # 0600 (app/private_files.py)
         else:
             engine_options.setdefault("pool_pre_ping", True)
         self.engine: Engine = create_engine(self.url, **engine_options)

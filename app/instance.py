@@ -15,6 +15,7 @@ from pathlib import Path
 
 from app.config import Config
 from app.crypto.keys import generate_private_key, private_pem, public_pem, write_private_file
+from app.private_files import private_dir
 
 log = logging.getLogger("flowgate.instance")
 
@@ -30,7 +31,7 @@ class InitReport:
 def init_instance(config: Config) -> InitReport:
     """Create the instance folder, secrets and key pair that are missing."""
     report = InitReport()
-    config.instance_path.mkdir(parents=True, exist_ok=True)
+    private_dir(config.instance_path)  # 0700: secrets, keys and the database live here
     stored = _load_secrets(config.secrets_path)
     wanted = {"token_secret": config.token_secret, "private_key_passphrase": None}
     if config.development:

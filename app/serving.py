@@ -12,6 +12,8 @@ Why these (measured by bench/endpoint.py, see bench/README.md):
 - `keepalive` 75 s: longer than the usual 60 s idle timeout of proxies and load balancers, so
   the far side closes idle connections first and never sends on a socket we just closed.
 - `timeout` 30 s: Meta gives up after 10 s; a worker stuck three times that long is restarted.
+- `pre_request`/`post_request`: hand gunicorn's request to app/web/connection.py so that a
+  413 closes the connection instead of gunicorn reading the oversized body to its end.
 Alternative: a buffering reverse proxy (nginx with `proxy_request_buffering on`) in front of
 sync workers absorbs slow clients too; gthread needs no extra moving part.
 Each value can be overridden on the command line or with GUNICORN_CMD_ARGS.
@@ -20,6 +22,12 @@ Each value can be overridden on the command line or with GUNICORN_CMD_ARGS.
 from __future__ import annotations
 
 import os
+from typing import Any
+
+from app.logs import configure_from_environment
+
+# Flowgate's log lines (FLOWGATE_LOG_FORMAT text|json), set in the master, inherited by workers.
+configure_from_environment()
 
 bind = os.environ.get("FLOWGATE_BIND", "127.0.0.1:8000")
 worker_class = "gthread"
@@ -33,3 +41,16 @@ backlog = 2048
 limit_request_line = 8190
 limit_request_fields = 100
 accesslog = os.environ.get("FLOWGATE_ACCESS_LOG") or None
+
+
+def pre_request(worker: Any, req: Any) -> None:
+    """Let the application end this connection after a 413 (app/web/connection.py)."""
+    from app.web.connection import remember
+
+    remember(req)
+
+
+def post_request(worker: Any, req: Any, environ: Any, resp: Any) -> None:
+    from app.web.connection import forget
+
+    forget()

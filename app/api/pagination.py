@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from app.clock import isoformat
@@ -34,7 +34,7 @@ def decode_cursor(cursor: str, required: tuple[str, ...]) -> dict[str, Any]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         key = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):  # RecursionError: deeply nested JSON
         key = None
     if not isinstance(key, dict) or any(name not in key for name in required):
         raise _invalid()
@@ -47,15 +47,20 @@ def encode_time_cursor(at: datetime, row_id: str) -> str:
 
 
 def decode_time_cursor(cursor: str) -> tuple[datetime, str]:
-    """The aware `(timestamp, id)` inside a time cursor; anything else is a 400 naming `cursor`
-    (a NUL in the id too: PostgreSQL cannot compare it, and it would be a 500)."""
+    """The aware UTC `(timestamp, id)` inside a time cursor; anything else is a 400 naming
+    `cursor` (a NUL in the id too: PostgreSQL cannot compare it, and it would be a 500)."""
     key = decode_cursor(cursor, ("t", "id"))
+    row_id = key["id"]
+    # Our ids are ASCII (UUIDs): anything else (a lone surrogate, a NUL) cannot match a row.
+    if not isinstance(row_id, str) or not row_id.isascii() or "\x00" in row_id:
+        raise _invalid()
     try:
         at = datetime.fromisoformat(str(key["t"]))
+        # In UTC and within datetime's range (0001-01-01T00:00+14:00 is not), as stored.
+        at = at.astimezone(UTC) if at.tzinfo is not None else None
     except (ValueError, OverflowError):
         raise _invalid() from None
-    row_id = key["id"]
-    if at.tzinfo is None or not isinstance(row_id, str) or "\x00" in row_id:
+    if at is None:
         raise _invalid()
     return at, row_id
 

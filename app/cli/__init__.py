@@ -123,5 +123,8 @@ cli = LazyFlaskGroup(
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point (configures logging: app/logs.py)."""
+    from app.logs import configure_from_environment
+
+    configure_from_environment()
     cli.main(prog_name="flowgate")

@@ -23,7 +23,10 @@ from app.runtime import Runtime
 )
 @click.option("--until", metavar="TIME", help="submitted_at before (ISO 8601).")
 @click.option(
-    "--status", type=click.Choice(["valid", "invalid", "all"]), default="all", show_default=True
+    "--status",
+    type=click.Choice(["valid", "invalid", "unrouted", "all"]),
+    default="all",
+    show_default=True,
 )
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False, writable=True), help="File (default stdout)."

@@ -55,10 +55,15 @@ def verify_flow_token_signature(signature: str, flow_token: str, secrets: Sequen
     else:
         candidates = [value for value in claims.values() if isinstance(value, str)]
     if not any(
-        isinstance(c, str) and hmac.compare_digest(c.encode(), flow_token.encode())
-        for c in candidates
+        isinstance(c, str) and hmac.compare_digest(_raw(c), _raw(flow_token)) for c in candidates
     ):
         raise SignatureError("flow_token_signature is for another flow token")
+
+
+def _raw(text: str) -> bytes:
+    """Bytes to compare; `surrogatepass` so a lone surrogate in a claim compares unequal
+    instead of raising (JSON can spell one as an escape)."""
+    return text.encode("utf-8", "surrogatepass")
 
 
 def sign_flow_token(flow_token: str, secret: str, **claims: Any) -> str:

@@ -30,7 +30,9 @@ MAX_TOKEN_LENGTH = 512  # FlowSession.flow_token / Submission.flow_token column 
 class TokenError(FlowgateError):
     """A flow token that is malformed, forged, expired, or for another flow.
 
-    `reason` is one of `missing`, `malformed`, `forged`, `expired`, `other_flow`.
+    `reason` is one of `missing`, `malformed`, `non_ascii`, `forged`, `expired`,
+    `other_flow`. `non_ascii`: our tokens are pure ASCII (base64url and dots), so a token with
+    any other character (a lone surrogate included) is neither ours nor safely storable.
     """
 
     code = "invalid_flow_token"
@@ -68,6 +70,11 @@ def _mac(secret: str, signed: str) -> str:
     return _b64e(hmac.new(secret.encode(), signed.encode(), hashlib.sha256).digest())
 
 
+def _mac_matches(secret: str, signed: str, presented: str) -> bool:
+    """Constant-time comparison of bytes (`hmac.compare_digest` refuses non-ASCII `str`)."""
+    return hmac.compare_digest(_mac(secret, signed).encode(), presented.encode("ascii"))
+
+
 def issue_token(
     secret: str, *, flow: str, wa_id: str, ttl_seconds: int = DEFAULT_TTL_SECONDS
 ) -> IssuedToken:
@@ -90,11 +97,15 @@ def verify_token(secret: str, token: str, *, flow: str | None = None) -> TokenCl
     """The token's claims, or TokenError. The MAC is checked before anything is believed."""
     if not token:
         raise TokenError("missing")
-    parts = token.split(".") if isinstance(token, str) else []
+    if not isinstance(token, str):
+        raise TokenError("malformed")
+    if not token.isascii():
+        raise TokenError("non_ascii", "flow token rejected: not ASCII")
+    parts = token.split(".")
     if len(parts) != 3 or parts[0] != PREFIX or len(token) > MAX_TOKEN_LENGTH:
         raise TokenError("malformed")
     signed = f"{parts[0]}.{parts[1]}"
-    if not secret or not hmac.compare_digest(_mac(secret, signed), parts[2]):
+    if not secret or not _mac_matches(secret, signed, parts[2]):
         raise TokenError("forged")
     try:
         claims = json.loads(_b64d(parts[1]))

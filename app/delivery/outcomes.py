@@ -26,7 +26,7 @@ from app.delivery.schedule import RetryPolicy, parse_retry_after
 from app.delivery.transport import DELIVERED, GONE, THROTTLED, AttemptResult
 from app.models import Delivery, DeliveryAttempt, WebhookEndpoint
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("flowgate.delivery")
 
 DEFAULT_DISABLE_AFTER = timedelta(days=5)
 

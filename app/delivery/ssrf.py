@@ -2,8 +2,12 @@
 
 A URL passes only if it is http(s) without credentials and *every* address its host
 resolves to is globally routable (IPv4-mapped, NAT64 and 6to4 forms are judged by the IPv4
-address inside them), or lies in FLOWGATE_WEBHOOK_ALLOW_NETWORKS. The vetted addresses are
-what the transport connects to (app/delivery/pinning.py), so a DNS answer that changes
+address inside them; the deprecated IPv4-compatible `::/96`, SIIT `::ffff:0:0:0/96`,
+site-local `fec0::/10` and the 6to4 relay anycast `192.88.99.0/24` are refused outright), or
+lies in FLOWGATE_WEBHOOK_ALLOW_NETWORKS. A refusal for a resolved name says only that it
+"resolves to a non-public address", never which one (no mapping of internal DNS through the
+API), and names FLOWGATE_WEBHOOK_ALLOW_NETWORKS as the development escape hatch. The vetted
+addresses are what the transport connects to (app/delivery/pinning.py), so a DNS answer that changes
 between the check and the connection (rebinding) is never used. Checked when an endpoint is
 registered (quick feedback) and before every attempt (authoritative).
 """
@@ -33,17 +37,25 @@ _ALWAYS_REFUSED = tuple(
         "198.18.0.0/15",
         "240.0.0.0/4",
         "255.255.255.255/32",
+        "192.88.99.0/24",  # 6to4 relay anycast (RFC 3068, deprecated by RFC 7526)
         "2001::/23",
         "2001:db8::/32",
         "fc00::/7",
         "fe80::/10",
-        "::/128",
-        "::1/128",
+        "::/96",  # IPv4-compatible (deprecated, RFC 4291 §2.5.5.1); holds ::/128 and ::1
+        "::ffff:0:0:0/96",  # SIIT IPv4-translated (RFC 2765): ::ffff:0:a.b.c.d
+        "fec0::/10",  # site-local (deprecated, RFC 3879): routed inside a site only
     )
 )
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
 _SIXTOFOUR = ipaddress.ip_network("2002::/16")
+
+
+ALLOW_HINT = (
+    "Webhooks go to public addresses only; for development, FLOWGATE_WEBHOOK_ALLOW_NETWORKS "
+    "(CIDR list) allows given networks."
+)
 
 
 class SSRFRefused(FlowgateError):
@@ -159,8 +171,13 @@ def vet_url(
             raise SSRFRefused(f"cannot resolve {host}: {exc}") from None
     if not addresses:
         raise SSRFRefused(f"{host} has no addresses")
+    literal = list(addresses) == [host]
     for address in addresses:
         reason = refusal_reason(address, allow)
-        if reason is not None:
-            raise SSRFRefused(f"refused {host}: {reason}", details={"address": address})
+        if reason is None:
+            continue
+        if literal:  # the caller wrote this address: naming its kind tells them nothing new
+            raise SSRFRefused(f"refused {host}: {reason}. {ALLOW_HINT}")
+        # Never echo what a name resolved to: anyone with an API token could map internal DNS.
+        raise SSRFRefused(f"refused {host}: it resolves to a non-public address. {ALLOW_HINT}")
     return VettedTarget(url, scheme, host, port, tuple(addresses))

@@ -18,7 +18,7 @@ from app.delivery.pinning import attempt_scope
 from app.delivery.signing import webhook_headers
 from app.delivery.ssrf import IPNetwork, Resolver, SSRFRefused, system_resolver, vet_url
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("flowgate.delivery")
 
 SNIPPET_CHARS = 1000
 

@@ -33,6 +33,7 @@ from sqlalchemy import exists, select, text
 
 from app import clock
 from app.db import Database
+from app.delivery.attempt_log import log_attempt
 from app.delivery.claims import Job, claim, release
 from app.delivery.outcomes import OutcomePolicy, apply_outcomes
 from app.delivery.pinning import pinned_client
@@ -40,7 +41,7 @@ from app.delivery.schedule import RetryPolicy
 from app.delivery.transport import DELIVERED, RETRY, AttemptResult, AttemptSettings, post_once
 from app.models import Delivery, WebhookEndpoint
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("flowgate.delivery")
 
 
 def default_owner() -> str:
@@ -234,15 +235,7 @@ class Worker:
         for job, result in results:
             if result.outcome == DELIVERED:
                 self.stats.delivered += 1
-                log.debug("delivery %s attempt %d: delivered", job.delivery_id, job.fence)
-            else:
-                log.info(
-                    "delivery %s attempt %d: %s (%s)",
-                    job.delivery_id,
-                    job.fence,
-                    result.outcome,
-                    result.error,
-                )
+            log_attempt(job, result)
         return jobs, []
 
     def _work_left(self) -> bool:

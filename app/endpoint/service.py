@@ -99,7 +99,11 @@ class EndpointService:
         """Verify, decrypt, dispatch and encrypt one request (see the module docstring)."""
         config = self.runtime.config
         if not verify_hub_signature(config.app_secrets, body, signature):
-            log.warning("flow %s: rejected request: bad X-Hub-Signature-256 (432)", definition.name)
+            log.warning(
+                "flow %s: rejected request: bad X-Hub-Signature-256 (432); check that "
+                "FLOWGATE_APP_SECRET is the App Secret of the Meta app that owns the flow",
+                definition.name,
+            )
             return Reply(432)
         try:
             envelope = parse_envelope(body)

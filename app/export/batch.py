@@ -28,23 +28,30 @@ from typing import Any
 import orjson
 
 from app.clock import isoformat
-from app.export.cells import DANGEROUS_FIRST, PREFIX, encode, neutralise
+from app.export.cells import BLANK_THEN_OPERATOR, DANGEROUS_FIRST, PREFIX, encode, neutralise
 
 FIXED = 7  # submission_id, submitted_at, flow, wa_id, contact_name, source, status
 SEP = "\0"
 ROW_END = "\x02"
-_DANGEROUS_CELL = re.compile(SEP + "(?=[" + re.escape("".join(DANGEROUS_FIRST - {SEP})) + "])")
+_DANGEROUS = "[" + re.escape("".join(DANGEROUS_FIRST - {SEP})) + "]"
+_DANGEROUS_CELL = re.compile(SEP + "(?=" + _DANGEROUS + "|" + BLANK_THEN_OPERATOR + ")")
+_DANGEROUS_START = re.compile("(?:" + _DANGEROUS + "|" + BLANK_THEN_OPERATOR + ")")
 
 
-def csv_text(rows: Sequence[Sequence[Any]], names: Sequence[str], *, formatted: bool) -> str:
+def csv_text(
+    rows: Sequence[Sequence[Any]], names: Sequence[str], *, formatted: bool, extra: bool = False
+) -> str:
     """The CSV lines of `rows`, read as `(id, submitted_at, flow, wa_id, contact_name, source,
-    status, fields as JSON text)`; one column per field in `names`. submitted_at is the ISO
-    text when `formatted`, else SQLite's stored text."""
-    texts = _texts(_values(rows, names, formatted), rows, names)
-    return _quote_all(texts, FIXED + len(names), len(rows))
+    status, fields as JSON text)`; one column per field in `names`, then (when `extra`) one
+    cell holding the fields not in `names` as compact JSON. submitted_at is the ISO text when
+    `formatted`, else SQLite's stored text."""
+    texts = _texts(_values(rows, names, formatted, extra), rows, names, extra)
+    return _quote_all(texts, FIXED + len(names) + extra, len(rows))
 
 
-def _values(rows: Sequence[Sequence[Any]], names: Sequence[str], formatted: bool) -> list[Any]:
+def _values(
+    rows: Sequence[Sequence[Any]], names: Sequence[str], formatted: bool, extra: bool
+) -> list[Any]:
     """Every row's fixed columns and field values, then `ROW_END`, in one flat list.
 
     JSON is parsed with orjson (several times faster than the stdlib), which reads integers
@@ -53,6 +60,7 @@ def _values(rows: Sequence[Sequence[Any]], names: Sequence[str], formatted: bool
     flat: list[Any] = []
     extend, append = flat.extend, flat.append
     absent: Callable[[str], None] = {}.get
+    declared = frozenset(names)
     for ident, at, flow, wa_id, name, source, status, stored in rows:
         try:
             fields = orjson.loads(stored)
@@ -60,11 +68,24 @@ def _values(rows: Sequence[Sequence[Any]], names: Sequence[str], formatted: bool
             fields = _lenient(stored)
         extend((ident, at if formatted else _iso(at), flow, wa_id, name, source, status))
         extend(map(fields.get if fields.__class__ is dict else absent, names))
+        if extra:
+            append(_extra(fields, declared, stored))
         append(ROW_END)
     return flat
 
 
-def _texts(values: list[Any], rows: Sequence[Sequence[Any]], names: Sequence[str]) -> list[str]:
+def _extra(fields: Any, declared: frozenset[str], stored: str) -> str:
+    """The undeclared fields as one compact JSON cell ("" when none), re-read exactly by the
+    stdlib (orjson rounds big integers) in stored key order."""
+    if fields.__class__ is not dict or not fields.keys() - declared:
+        return ""
+    exact = _lenient(stored)
+    return encode({key: value for key, value in exact.items() if key not in declared})
+
+
+def _texts(
+    values: list[Any], rows: Sequence[Sequence[Any]], names: Sequence[str], extra: bool = False
+) -> list[str]:
     """`values` as cell text before the formula prefix (`cells.encode`, fast paths inlined)."""
     reread: list[None] = []
 
@@ -83,7 +104,7 @@ def _texts(values: list[Any], rows: Sequence[Sequence[Any]], names: Sequence[str
 
     texts = [value if value.__class__ is str else text(value) for value in values]
     if reread:
-        width = FIXED + len(names) + 1
+        width = FIXED + len(names) + extra + 1  # the extra cell is text: never re-read
         for i, cell_text in enumerate(texts):
             if cell_text is None:
                 exact = _lenient(rows[i // width][-1])
@@ -98,7 +119,7 @@ def _quote_all(texts: list[str], width: int, count: int) -> str:
     if joined.count(SEP) != len(texts) or texts.count(ROW_END) != count:
         return _quote_all_slowly(texts, width)
     joined = _DANGEROUS_CELL.sub(SEP + PREFIX, joined)
-    if joined[:1] in DANGEROUS_FIRST:
+    if joined[:1] in DANGEROUS_FIRST or _DANGEROUS_START.match(joined):
         joined = PREFIX + joined
     joined = joined.replace('"', '""').replace(SEP + ROW_END + SEP, '"\r\n"').replace(SEP, '","')
     return '"' + joined[:-1]

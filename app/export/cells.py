@@ -7,25 +7,39 @@ Encoding (docs/api.md "CSV format"), chosen so a consumer can get the stored val
 - an object or array is compact JSON (`{"a":1}`, `["x","y"]`), keys in stored order, non-ASCII
   kept as is: `json.loads(cell)` returns the stored value exactly.
 Then any cell starting with `=`, `+`, `-`, `@`, tab, CR, LF (OWASP) or NUL (ASVS V1.2.10) gets
-one leading `'`, so spreadsheets show it as text instead of evaluating it. A cell that itself
-starts with `'` gets one too (spreadsheets hide one leading `'`, so they show the stored text),
-which makes the rule exactly reversible: a cell starting with `'` lost nothing but that one
-character; every other cell is the encoded value unchanged.
+one leading `'`, so spreadsheets show it as text instead of evaluating it; so does a cell whose
+`=`, `+`, `-` or `@` follows only spaces or invisible characters (`" =1+1"`, `"\u200b=1"`),
+which an import that trims blanks can turn into a formula. Full-width forms (`"\uff1d1+1"`)
+are not formula operators when a file is read, and stay as they are (evidence: docs/api.md).
+A cell that itself starts with `'` gets one too (spreadsheets hide one leading `'`, so they
+show the stored text), which makes the rule exactly reversible: a cell starting with `'`
+lost nothing but that one character; every other cell is the encoded value unchanged.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 PREFIX = "'"
 DANGEROUS_FIRST = frozenset("=+-@\t\r\n\0" + PREFIX)
+# Blanks and invisible characters an import may trim (LibreOffice's whitespace set: space,
+# U+2000-U+200B, U+2028/9; plus no-break, narrow and ideographic spaces, joiners, BOM).
+BLANKS = " \u00a0\u1680\u180e\u2000-\u200d\u2028\u2029\u202f\u205f\u2060\u3000\ufeff"
+BLANK_THEN_OPERATOR = "[" + BLANKS + "]+[=+@-]"
+_BLANK_THEN_OPERATOR = re.compile(BLANK_THEN_OPERATOR)
+_BLANK_FIRST = frozenset(c for c in map(chr, range(0x3001)) if re.fullmatch(f"[{BLANKS}]", c))
+_BLANK_FIRST |= {"\ufeff"}
 
 
 def neutralise(text: str) -> str:
     """`text` with one leading `'` when a spreadsheet could read it as a formula."""
-    if text and text[0] in DANGEROUS_FIRST:
+    if text and (
+        text[0] in DANGEROUS_FIRST
+        or (text[0] in _BLANK_FIRST and _BLANK_THEN_OPERATOR.match(text) is not None)
+    ):
         return PREFIX + text
     return text
 
@@ -46,7 +60,7 @@ def encode(value: Any) -> str:
 def cell(value: Any) -> str:
     """`encode` then `neutralise`: what the export writes for one value."""
     if value.__class__ is str:  # the common case, kept fast
-        return PREFIX + value if value and value[0] in DANGEROUS_FIRST else value
+        return neutralise(value)
     return neutralise(encode(value))
 
 

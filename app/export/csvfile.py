@@ -2,8 +2,10 @@
 
 Columns: submission_id, submitted_at, flow, wa_id, contact_name, source, status, then one
 column per field: each exported flow's schema properties in schema order (flows by name,
-first occurrence wins), then fields seen in the rows but in no schema, sorted. A field whose
-name equals a fixed column is headed `field:<name>` so every header is unique.
+first occurrence wins), then, when any exported row has fields no schema declares, one
+`extra` column holding a row's undeclared fields as compact JSON (so one lead with 50,000
+keys cannot give every row 50,000 columns; docs/api.md). A field whose name equals a fixed
+column or `extra` is headed `field:<name>` so every header is unique.
 
 The whole export reads one snapshot: on SQLite the session's deferred BEGIN in WAL mode pins
 the snapshot at the first read; on PostgreSQL the transaction is REPEATABLE READ, READ ONLY.
@@ -39,6 +41,7 @@ FIXED_COLUMNS = (
     "source",
     "status",
 )
+EXTRA_COLUMN = "extra"  # the fields no exported flow's schema declares, as compact JSON
 BOM = "\ufeff"
 BATCH_SIZE = 2000
 _PG_ISO = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'
@@ -112,7 +115,7 @@ class SubmissionCsv:
         self.batch_size = batch_size
         self.rows_written = 0
         self._begin_snapshot()
-        self.fields = self._field_columns()
+        self.fields, self.extra = self._field_columns()
 
     def _begin_snapshot(self) -> None:
         if self.session.in_transaction():
@@ -122,7 +125,8 @@ class SubmissionCsv:
             self.session.execute(text("SET TRANSACTION READ ONLY"))
         # SQLite: the first read below starts the deferred transaction and pins the snapshot.
 
-    def _field_columns(self) -> list[str]:
+    def _field_columns(self) -> tuple[list[str], bool]:
+        """The schema columns, and whether an `extra` column is needed."""
         flows = (
             [self.filters.flow] if self.filters.flow else query.flows(self.session, self.filters)
         )
@@ -130,13 +134,13 @@ class SubmissionCsv:
         for flow in flows:
             ordered.update(dict.fromkeys(schema_fields(self.registry, flow)))
         seen = field_keys(self.session, self.filters, list(ordered))
-        ordered.update(dict.fromkeys(sorted(seen - ordered.keys())))
-        return list(ordered)
+        return list(ordered), bool(seen - ordered.keys())
 
     def header(self) -> list[str]:
-        fixed = set(FIXED_COLUMNS)
-        names = [f"field:{name}" if name in fixed else name for name in self.fields]
-        return [cell(name) for name in (*FIXED_COLUMNS, *names)]
+        taken = {*FIXED_COLUMNS, EXTRA_COLUMN}
+        names = [f"field:{name}" if name in taken else name for name in self.fields]
+        extra = [EXTRA_COLUMN] if self.extra else []
+        return [cell(name) for name in (*FIXED_COLUMNS, *names, *extra)]
 
     def estimate(self) -> int:
         """The number of rows this export will write (same snapshot, so exact)."""
@@ -176,7 +180,7 @@ class SubmissionCsv:
         )
         for rows in batches:
             self.rows_written += len(rows)
-            yield csv_text(rows, names, formatted=pg)
+            yield csv_text(rows, names, formatted=pg, extra=self.extra)
 
 
 def _sqlite_key(row: Sequence[Any]) -> tuple[Any, Any]:

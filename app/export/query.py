@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from app.api.pagination import trim
 from app.models import Submission
 
-Status = Literal["valid", "invalid", "all"]
+Status = Literal["valid", "invalid", "unrouted", "all"]
 
 
 @dataclass(frozen=True)
@@ -99,9 +99,9 @@ def count(session: Session, filters: SubmissionFilter) -> int:
 
 
 def flows(session: Session, filters: SubmissionFilter) -> list[str]:
-    """The distinct flows among the matching submissions, sorted."""
+    """The distinct flows among the matching submissions, sorted (unrouted leads have none)."""
     stmt = select(Submission.flow).where(*filters.conditions()).distinct()
-    return sorted(session.scalars(stmt))
+    return sorted(flow for flow in session.scalars(stmt) if flow is not None)
 
 
 def batches(

@@ -177,7 +177,28 @@ def process_stored(
                     # flushes the WAL past this commit before anything is sent.
                     session.connection().exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
                 report = process_notification(session, ctx, payload)
-                _record_outcome(session, notification_id, PROCESSED, report.summary())
+                # Items that failed alone (the others commit): kept `failed` for reprocess.
+                status = FAILED if report.failures else PROCESSED
+                _record_outcome(session, notification_id, status, report.summary())
+            if report.failures:
+                log.error(
+                    "Meta notification %s kept for reprocessing: %d item(s) failed: %s",
+                    notification_id,
+                    len(report.failures),
+                    ", ".join(report.failures)[:500],
+                )
+                return Receipt(notification_id, FAILED, duplicate, report.summary())
+            log.debug(  # the decisions (one line per lead) are logged where they are made
+                "Meta notification %s processed: %d message(s), %d new lead(s), "
+                "%d duplicate(s), %d unrouted, %d status(es), %d note(s)",
+                notification_id,
+                report.messages,
+                report.submissions,
+                report.duplicates,
+                report.unmatched,
+                report.statuses,
+                len(report.notes),
+            )
             return Receipt(notification_id, PROCESSED, duplicate)
         except IntegrityError:
             # A concurrent delivery of the same items won the race; the retry sees its rows.

@@ -1,9 +1,10 @@
 """The one door every submission goes through, from the endpoint and from Meta's webhook.
 
 `record_submission` cleans (NUL characters out, the flow token and Meta's keys are not
-fields), deduplicates, validates against the flow's schema, stores the lead valid or invalid
-(an invalid lead is still a lead) and, for a new valid lead, writes the `flow.submitted`
-outbox rows, all in the caller's transaction (it never commits).
+fields), deduplicates, validates against the flow's schema, stores the lead valid, invalid
+or unrouted (a reply that matched no flow: `flow` None) and writes the outbox rows of a new
+lead (`flow.submitted` for a valid one, `submission.invalid` with its `errors` for the
+others: docs/leads.md), all in the caller's transaction (it never commits).
 
 Deduplication (docs/leads.md):
 - an endpoint submission is keyed `token:<flow>:<flow_token>`: one run of a flow is one lead;
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,6 +36,7 @@ from app.leads.sanitize import clean_text, clip
 from app.leads.validation import error, split_fields, validate_fields
 from app.leads.window import WindowState, window_state
 from app.models import Contact, Submission
+from app.models.enums import EventType, SubmissionStatus
 
 if TYPE_CHECKING:
     from app.flowjson.registry import FlowDefinition, FlowRegistry
@@ -59,6 +62,14 @@ _STORE = (
     .returning(_TABLE.c.id)
 )
 EVENT_TYPE = "flow.submitted"
+# A WhatsApp ID is the user's phone number in international form, digits only (Meta's
+# `wa_id`; the admin API accepts the same 5 to 20 digits).
+WA_ID = re.compile(r"[0-9]{5,20}")
+WA_ID_COLUMN = 32
+BAD_WA_ID = (
+    "The sender's WhatsApp ID is not 5 to 20 digits; it is stored as received, "
+    "but no contact or 24-hour window can be tied to it."
+)
 TOKEN_MAX = 512
 MESSAGE_ID_MAX = 128
 
@@ -67,7 +78,7 @@ MESSAGE_ID_MAX = 128
 class Intake:
     """One completed flow as a path saw it, before cleaning and validation."""
 
-    flow: str
+    flow: str | None  # None: a reply that matched no flow (stored `unrouted`)
     fields: dict[str, Any]
     source: str  # "endpoint" | "webhook"
     wa_id: str | None
@@ -78,7 +89,7 @@ class Intake:
     extra_errors: tuple[dict[str, Any], ...] = ()  # e.g. token issued for another wa_id
 
 
-def token_key(flow: str, token: str) -> str:
+def token_key(flow: str | None, token: str) -> str:
     """Dedup key of one run of `flow` (long foreign tokens are hashed to fit the column)."""
     if len(token) > TOKEN_MAX:
         token = "sha256:" + hashlib.sha256(token.encode()).hexdigest()
@@ -106,36 +117,40 @@ def record_submission(
         message_id = None
     extra = [clean_text(dict(e)) for e in intake.extra_errors]
 
-    keys = [token_key(intake.flow, token)] if token else []
+    flow = intake.flow
+    keys = [token_key(flow, token)] if token and flow is not None else []
     if message_id and intake.source == "webhook":
         keys.append(message_key(message_id))
 
     submission_id = new_id()
-    if intake.source == "endpoint" or not message_id:
-        dedup_key = token_key(intake.flow, token) if token else f"submission:{submission_id}"
-    else:
+    if intake.source == "webhook" and message_id:
         dedup_key = message_key(message_id)
+    elif token and flow is not None:
+        dedup_key = token_key(flow, token)
+    else:
+        dedup_key = f"submission:{submission_id}"
 
     # Cleaned and validated before the dedup check: it is part of the insert below (wasted
     # only on a duplicate, which is rare).
     fields = split_fields(clean_text(dict(intake.fields)))
-    errors = extra + _validate(registry, intake.flow, fields)
+    errors = extra + (_validate(registry, flow, fields) if flow is not None else [])
     wa_id = clean_text(intake.wa_id) or None
-    if wa_id is not None and valid_wa_id(wa_id) is None:
-        errors.append(error(None, "bad_wa_id", "The sender's WhatsApp id is not usable."))
-        wa_id = None
-    contact = session.get(Contact, wa_id) if wa_id else None
+    if wa_id is not None and not WA_ID.fullmatch(wa_id):
+        # Kept as received (clipped to the column) so the lead can still be traced; flagged.
+        errors.append(error(None, "bad_wa_id", BAD_WA_ID))
+        wa_id = wa_id[:WA_ID_COLUMN]
+    contact = session.get(Contact, wa_id) if wa_id and valid_wa_id(wa_id) else None
     name = clean_text(intake.contact_name) or (contact.profile_name if contact else None)
     submitted_at = intake.submitted_at or now()
 
     values = {
         "id": submission_id,
-        "flow": intake.flow,
+        "flow": flow,
         "wa_id": wa_id,
         "contact_name": clip(name, NAME_MAX),
         "flow_token": token if token and len(token) <= TOKEN_MAX else None,
         "source": intake.source,
-        "status": "invalid" if errors else "valid",
+        "status": _status(flow, errors),
         "fields": fields,
         "errors": errors,
         "dedup_key": dedup_key,
@@ -152,16 +167,57 @@ def record_submission(
         found = conn.execute(_FIND, {"keys": keys}).scalar()
         existing = session.get(Submission, found) if found is not None else None
         if existing is not None:
+            log.info(
+                "lead duplicate: flow %s, source %s, submission %s (already stored)",
+                existing.flow,
+                intake.source,
+                existing.id,
+            )
             add_late_errors(existing, extra)
             return existing, False
         conn.execute(_INSERT, values)  # deleted in between: store it after all
     submission = Submission(**values)
     make_transient_to_detached(submission)
     session.add(submission)
-    if not errors:
-        data = event_data(submission, window_state(contact, submitted_at))
-        enqueue_event(session, EVENT_TYPE, data, submission_id=submission.id)
+    announce(session, submission, contact)
+    _log_stored(submission)
     return submission, True
+
+
+def _log_stored(submission: Submission) -> None:
+    """One line per stored lead; the errors by code only (values are personal data)."""
+    if submission.status == SubmissionStatus.VALID:
+        log.info(
+            "lead stored valid: flow %s, source %s, submission %s",
+            submission.flow,
+            submission.source,
+            submission.id,
+        )
+        return
+    log.warning(
+        "lead stored %s: flow %s, source %s, submission %s, errors: %s",
+        submission.status,
+        submission.flow,
+        submission.source,
+        submission.id,
+        ", ".join(sorted({str(e.get("code")) for e in submission.errors or []})),
+    )
+
+
+def announce(session: Session, submission: Submission, contact: Contact | None) -> None:
+    """The lead's event: `flow.submitted` when valid, else `submission.invalid` + errors."""
+    data = event_data(submission, window_state(contact, submission.submitted_at))
+    if submission.status == SubmissionStatus.VALID:
+        enqueue_event(session, EVENT_TYPE, data, submission_id=submission.id)
+    else:
+        data["errors"] = submission.errors
+        enqueue_event(session, EventType.SUBMISSION_INVALID, data, submission_id=submission.id)
+
+
+def _status(flow: str | None, errors: list[dict[str, Any]]) -> SubmissionStatus:
+    if flow is None:
+        return SubmissionStatus.UNROUTED
+    return SubmissionStatus.INVALID if errors else SubmissionStatus.VALID
 
 
 def event_data(submission: Submission, window: WindowState) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from flask import Flask
 
 from app.endpoint.protocol import AnswerViolation
 from app.endpoint.service import CONTENT_TYPE, EndpointService
+from app.web.connection import close_after_response
 
 log = logging.getLogger("flowgate.endpoint")
 
@@ -87,6 +88,7 @@ class EndpointShell:
             return 405, b"", [("Allow", "POST")]
         body = _read(environ, self.service.max_body)
         if body is None:
+            close_after_response()  # never read the rest (app/web/connection.py)
             return 413, b"", [("Connection", "close")]
         reply = self.service.handle(definition, body, environ.get("HTTP_X_HUB_SIGNATURE_256"))
         return reply.status, reply.body.encode("ascii"), []

@@ -11,6 +11,7 @@ we already keep; 400 only for a body that is not a notification at all.
 from __future__ import annotations
 
 import hmac
+import logging
 
 from flask import Blueprint, Response, jsonify, request
 
@@ -19,6 +20,7 @@ from app.leads.inbox import INVALID, Inbox, receive
 from app.web import runtime
 from app.web.errors import error_response
 
+log = logging.getLogger("flowgate.meta")
 bp = Blueprint("meta", __name__)
 
 PATH = "/webhooks/whatsapp"
@@ -34,7 +36,17 @@ def handshake() -> Response:
     challenge = request.args.get("hub.challenge", "")
     ok = bool(expected) and hmac.compare_digest(token.encode(), (expected or "").encode())
     if mode != "subscribe" or not ok or not challenge:
+        log.warning(
+            "Meta webhook handshake refused (403): %s",
+            "FLOWGATE_VERIFY_TOKEN is not set"
+            if not expected
+            else "hub.verify_token does not match FLOWGATE_VERIFY_TOKEN (the Verify token "
+            "entered in the app's WhatsApp webhook settings)"
+            if not ok
+            else f"hub.mode {mode[:32]!r} or no hub.challenge",
+        )
         return _plain("Forbidden", 403)
+    log.info("Meta webhook handshake answered")
     return _plain(challenge, 200)
 
 
@@ -50,8 +62,14 @@ def notification() -> Response:
     header = request.headers.get("X-Hub-Signature-256")
     rt = runtime()
     if not header:
+        log.warning("Meta notification refused (401): no X-Hub-Signature-256 header")
         return error_response(401, "missing_signature", "X-Hub-Signature-256 is required.")
     if not verify_hub_signature(rt.config.app_secrets, body, header):
+        log.warning(
+            "Meta notification refused (403): X-Hub-Signature-256 does not match; check that "
+            "FLOWGATE_APP_SECRET is the App Secret of the Meta app that sends the webhooks%s",
+            "" if rt.config.app_secrets else " (it is not set)",
+        )
         return error_response(403, "bad_signature", "X-Hub-Signature-256 does not match.")
     receipt = receive(Inbox(rt.db, rt.registry, rt.config.token_secret), body)
     if receipt.status == INVALID:

@@ -182,6 +182,12 @@ def add_endpoint(db: Database) -> None:
         )
 
 
+def event_types(db: Database) -> list[str]:
+    """The types of the stored events, sorted."""
+    with db.session() as session:
+        return sorted(session.scalars(select(Event.type)))
+
+
 def one(db: Database, model: Any) -> Any:
     with db.session() as session:
         return session.scalars(select(model)).one()

@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from app import clock
 from app.db import Database
@@ -14,7 +15,7 @@ from app.leads.contacts import record_inbound
 from app.leads.intake import Intake, record_submission
 from app.models import Event, Submission
 from tests.conftest import ROOT
-from tests.leads.meta import LEAD, add_endpoint, counts, one
+from tests.leads.meta import LEAD, add_endpoint, counts, event_types, one
 
 WA = "5511912345678"
 T = datetime(2026, 9, 21, 14, 13, 20, tzinfo=UTC)
@@ -54,7 +55,12 @@ def test_endpoint_then_webhook_with_the_same_token_is_one_lead(
         )
         assert created
     assert counts(db)["submissions"] == 2
-    assert counts(db)["events"] == 1  # the appointment run is invalid: no event
+    # The appointment run is invalid: its event is submission.invalid, not flow.submitted.
+    with db.session() as session:
+        assert sorted(session.scalars(select(Event.type))) == [
+            "flow.submitted",
+            "submission.invalid",
+        ]
 
 
 def test_event_data_is_exactly_the_design_shape(db: Database, registry: FlowRegistry) -> None:
@@ -130,7 +136,8 @@ def test_unknown_flow_and_extra_errors_make_invalid_leads(
         )  # fmt: skip
     assert (ghost.status, ghost.errors[0]["code"]) == ("invalid", "unknown_flow")
     assert (other.status, other.errors) == ("invalid", [mismatch])
-    assert counts(db)["events"] == 0
+    # Invalid leads reach the business as submission.invalid, never as flow.submitted.
+    assert event_types(db) == ["submission.invalid"] * 2
 
 
 def test_long_foreign_tokens_still_deduplicate(db: Database, registry: FlowRegistry) -> None:

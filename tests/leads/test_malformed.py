@@ -14,7 +14,17 @@ from sqlalchemy import select
 
 from app.db import Database
 from app.models import Contact, InboundNotification, OutboundMessage, Submission
-from tests.leads.meta import LEAD, T0, counts, messages_change, nfm_reply, one, post, token_for
+from tests.leads.meta import (
+    LEAD,
+    T0,
+    counts,
+    event_types,
+    messages_change,
+    nfm_reply,
+    one,
+    post,
+    token_for,
+)
 
 WA = "5511912345678"
 
@@ -117,7 +127,7 @@ def test_response_json_that_is_not_an_object_is_an_invalid_lead(
     sub = one(db, Submission)
     assert (sub.status, sub.fields) == ("invalid", {})
     assert sub.errors[0]["code"] == "malformed_response_json"
-    assert counts(db)["events"] == 0
+    assert event_types(db) == ["submission.invalid"]
     assert "response_json" in (one(db, InboundNotification).error or "")
 
 

@@ -19,6 +19,7 @@ from tests.leads.meta import (
     T0,
     add_endpoint,
     counts,
+    event_types,
     nfm_reply,
     one,
     post,
@@ -161,8 +162,8 @@ def test_schema_breaking_submission_is_kept_invalid_with_readable_errors(
     assert by_field[("email", "format")] == "Is not a valid email."
     assert by_field[("service", "enum")].startswith("Must be one of: consultation")
     assert by_field[("shoe_size", "unexpected")] == "This is not a field of this form."
-    assert counts(db)["events"] == 0
-    assert counts(db)["deliveries"] == 0
+    assert event_types(db) == ["submission.invalid"]
+    assert counts(db)["deliveries"] == 0  # the endpoint subscribes to flow.submitted only
 
 
 def test_token_of_another_contact_is_stored_invalid(client: FlaskClient, db: Database) -> None:
@@ -172,7 +173,7 @@ def test_token_of_another_contact_is_stored_invalid(client: FlaskClient, db: Dat
     sub = one(db, Submission)
     assert (sub.status, sub.wa_id) == ("invalid", WA)
     assert [e["code"] for e in sub.errors] == ["token_wa_id_mismatch"]
-    assert counts(db)["events"] == 0
+    assert event_types(db) == ["submission.invalid"]
 
 
 def test_nul_characters_are_removed_on_intake(client: FlaskClient, db: Database) -> None:
@@ -215,7 +216,11 @@ def test_reply_matching_no_flow_is_kept_and_noted(
     app = _app_with_flows(settings, tmp_path, {"callback": None})
     try:
         assert post(app.test_client(), nfm_reply(LEAD, token="unused")).status_code == 200
-        assert counts(db)["submissions"] == 0
+        sub = one(db, Submission)  # kept as a visible lead, never dropped
+        assert (sub.flow, sub.status, sub.source) == (None, "unrouted", "webhook")
+        assert sub.fields == LEAD and sub.flow_token == "unused"
+        assert [e["code"] for e in sub.errors] == ["unrouted"]
+        assert event_types(db) == ["submission.invalid"]
         row = one(db, InboundNotification)
         assert row.status == "processed"
         assert "matched no flow" in (row.error or "")

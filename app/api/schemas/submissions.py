@@ -8,6 +8,7 @@ from marshmallow import Schema, fields, post_load, validate
 
 from app.api.schemas.common import PageQuerySchema, QuerySchema, UtcDateTime
 from app.export.query import SubmissionFilter
+from app.models.enums import SubmissionStatus
 
 
 class SubmissionSchema(Schema):
@@ -15,12 +16,12 @@ class SubmissionSchema(Schema):
     "errors", "submitted_at"}` (docs/contract.md)."""
 
     id = fields.String(required=True)
-    flow = fields.String(required=True)
+    flow = fields.String(required=True, allow_none=True)  # null: unrouted (docs/leads.md)
     wa_id = fields.String(required=True, allow_none=True)
     contact_name = fields.String(required=True, allow_none=True)
     flow_token = fields.String(required=True, allow_none=True)
     source = fields.String(required=True, validate=validate.OneOf(["endpoint", "webhook"]))
-    status = fields.String(required=True, validate=validate.OneOf(["valid", "invalid"]))
+    status = fields.String(required=True, validate=validate.OneOf(list(SubmissionStatus)))
     # `fields` and `errors` would shadow Schema attributes, hence attribute + data_key.
     field_values = fields.Dict(
         keys=fields.String(), required=True, attribute="fields", data_key="fields"
@@ -36,8 +37,8 @@ class SubmissionFilterSchema(QuerySchema):
     wa_id = fields.String(load_default=None, metadata={"description": "Only this WhatsApp ID."})
     status = fields.String(
         load_default="all",
-        validate=validate.OneOf(["valid", "invalid", "all"]),
-        metadata={"description": "valid, invalid or all (default)."},
+        validate=validate.OneOf([*SubmissionStatus, "all"]),
+        metadata={"description": "valid, invalid, unrouted or all (default)."},
     )
     since = UtcDateTime(
         load_default=None, metadata={"description": "submitted_at at or after (ISO 8601)."}

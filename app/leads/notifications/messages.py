@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.leads.contacts import record_inbound, valid_wa_id
 from app.leads.intake import Intake, add_late_errors, record_submission
+from app.leads.notifications.isolation import isolated
 from app.leads.notifications.reader import (
     ProcessingContext,
     Report,
@@ -24,8 +25,9 @@ from app.leads.notifications.reader import (
     text,
     unix_time,
 )
-from app.leads.notifications.routing import find_flow
+from app.leads.notifications.routing import find_flow, unrouted_error
 from app.leads.notifications.statuses import record_status
+from app.leads.rerouting import route_unrouted
 from app.leads.sanitize import load_json
 from app.leads.validation import error
 
@@ -66,7 +68,8 @@ def process_messages_change(
     for i, raw in enumerate(items(value.get("messages"))):
         _process_message(session, ctx, raw, names, senders, f"{where}.messages[{i}]", report)
     for i, raw in enumerate(items(value.get("statuses"))):
-        record_status(session, ctx, raw, f"{where}.statuses[{i}]", report)
+        with isolated(session, report, f"{where}.statuses[{i}]", None):
+            record_status(session, ctx, raw, f"{where}.statuses[{i}]", report)
 
 
 def _process_message(
@@ -100,16 +103,20 @@ def _process_message(
     if wa_id is None:
         report.note(where, "message without a usable sender")
     else:
-        contact = record_inbound(
-            session, wa_id, at=at, name=names.get(wa_id), message_id=message_id
-        )
+        # The window and the lead in separate savepoints: a failing lead still counts as
+        # the user's message (isolation.py).
+        with isolated(session, report, where, message_id):
+            contact = record_inbound(
+                session, wa_id, at=at, name=names.get(wa_id), message_id=message_id
+            )
     interactive = obj(message.get("interactive"))
     if kind == "interactive" and interactive is not None and interactive.get("type") == "nfm_reply":
         if message_id is None:  # still one lead per message when Meta left the id out
             message_id = f"nf:{ctx.notification_key[:40]}:{where}"[:128]
-        _process_nfm_reply(
-            session, ctx, message, interactive, wa_id, names, at, message_id, where, report
-        )
+        with isolated(session, report, where, message_id):
+            _process_nfm_reply(
+                session, ctx, message, interactive, wa_id, names, at, message_id, where, report
+            )
     del contact
 
 
@@ -134,11 +141,11 @@ def _process_nfm_reply(
     response, problem = _response(nfm.get("response_json"))
     context_id = text((obj(message.get("context")) or {}).get("id"), 128)
     route = find_flow(session, ctx, response or {}, wa_id, context_id)
-    if route.flow is None:
+    extra = list(route.errors)
+    if route.flow is None:  # kept as an `unrouted` lead, never dropped (docs/leads.md)
         report.unmatched += 1
         report.note(where, f"nfm_reply {message_id} matched no flow ({route.via})")
-        return
-    extra = list(route.errors)
+        extra.append(unrouted_error(route.via))
     if route.existing is not None:
         add_late_errors(route.existing, extra)
         _fill_sender(route.existing, wa_id, names.get(wa_id) if wa_id else None)
@@ -158,9 +165,11 @@ def _process_nfm_reply(
         submitted_at=at,
         extra_errors=tuple(extra),
     )
-    _submission, created = record_submission(session, ctx.registry, intake)
+    submission, created = record_submission(session, ctx.registry, intake)
     if created:
         report.submissions += 1
+    elif route.flow is not None and route_unrouted(session, ctx.registry, submission, route.flow):
+        report.submissions += 1  # stored unrouted before; a flow claims it now
     else:
         report.duplicates += 1
 

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.leads.notifications.alerts import record_alert
+from app.leads.notifications.isolation import isolated, item_count
 from app.leads.notifications.messages import process_messages_change
 from app.leads.notifications.reader import WABA_OBJECT, ProcessingContext, Report, items, obj
 
@@ -16,10 +17,11 @@ def process_notification(
 ) -> Report:
     """Apply a parsed notification (see `reader.parse_envelope`); returns what was done.
 
-    Items of the wrong shape are skipped with a note and never stop the others; an exception
-    here is a bug or a database failure, and the caller rolls everything back.
+    Items of the wrong shape are skipped with a note and never stop the others; an item that
+    fails is rolled back alone and listed in `report.failures` (isolation.py). An exception
+    out of here is a database failure (or the only item's), and the caller rolls back.
     """
-    report = Report()
+    report = Report(isolate=item_count(payload) > 1, source=ctx.notification_id)
     kind = payload.get("object")
     if kind is not None and kind != WABA_OBJECT:
         report.note("object", f"{str(kind)[:64]!r} notifications are ignored")
@@ -40,7 +42,8 @@ def process_notification(
             if field == "messages":
                 process_messages_change(session, ctx, value, where, report)
             elif field == "flows":
-                record_alert(session, ctx, entry, value, report)
+                with isolated(session, report, where, "flows alert"):
+                    record_alert(session, ctx, entry, value, report)
             else:
                 report.note(where, f"field {str(field)[:64]!r} is not handled")
     return report

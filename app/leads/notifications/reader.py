@@ -42,9 +42,17 @@ class Report:
     unmatched: int = 0
     statuses: int = 0
     alerts: int = 0
+    failures: list[str] = field(default_factory=list)  # items that failed (isolation.py)
+    isolate: bool = False  # each item in its own savepoint (several items in one body)
+    source: str | None = None  # the notification id, for log lines
 
     def note(self, where: str, text: str) -> None:
         self.notes.append(f"{where}: {text}")
+
+    def fail(self, where: str, reason: str) -> None:
+        """An item that failed and was rolled back alone; the notification is kept `failed`."""
+        self.failures.append(where)
+        self.note(where, f"failed, kept for reprocessing: {reason}")
 
     def summary(self, limit: int = 4000) -> str | None:
         """The notes as one bounded text for the notification row (None when clean)."""

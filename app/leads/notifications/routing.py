@@ -25,7 +25,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,6 +39,11 @@ from app.leads.notifications.reader import ProcessingContext, text
 from app.leads.validation import error
 from app.models import OutboundMessage, Submission
 
+MALFORMED_TOKEN = error(
+    None,
+    "malformed_flow_token",
+    "The reply's flow token has characters no flow token has (non-ASCII); it was ignored.",
+)
 WRONG_CONTACT = error(
     None,
     "token_wa_id_mismatch",
@@ -67,8 +72,26 @@ def find_flow(
     wa_id: str | None,
     context_id: str | None,
 ) -> Route:
-    """The route of one nfm_reply (see the module docstring for the order)."""
+    """The route of one nfm_reply (see the module docstring for the order).
+
+    A token that cannot be a flow token (non-ASCII: ours are base64url) is ignored for
+    routing and reported on the lead, which the other steps still route or keep unrouted.
+    """
     token = text(response.get("flow_token"))
+    if token is not None and not token.isascii():
+        route = _find_flow(session, ctx, response, wa_id, context_id, None)
+        return replace(route, errors=(*route.errors, MALFORMED_TOKEN))
+    return _find_flow(session, ctx, response, wa_id, context_id, token)
+
+
+def _find_flow(
+    session: Session,
+    ctx: ProcessingContext,
+    response: dict[str, Any],
+    wa_id: str | None,
+    context_id: str | None,
+    token: str | None,
+) -> Route:
     if token is not None and ctx.token_secret:
         claims = _claims(ctx.token_secret, token)
         if claims is not None:
@@ -105,6 +128,19 @@ def find_flow(
     if len(endpointless) == 1:
         return Route(endpointless[0], token, "only_endpointless_flow")
     return Route(None, token, "none")
+
+
+_UNROUTED_WHY = {
+    "several_defaults": "several flows set webhook_default",
+    "none": "no flow token, submission id or sent message names a flow, and no single "
+    "endpoint-less flow or webhook_default flow exists",
+}
+
+
+def unrouted_error(via: str) -> dict[str, Any]:
+    """The error an unrouted lead carries: why no flow could be chosen."""
+    why = _UNROUTED_WHY.get(via, via)
+    return error(None, "unrouted", f"The reply matched no configured flow: {why}.")
 
 
 def _claims(secret: str, token: str) -> TokenClaims | None:

@@ -71,7 +71,10 @@ def route(
             if query is not None:
                 kwargs["query"] = _load(query(), request.args.to_dict(), "query")
             if body is not None:
-                payload = request.get_json(silent=True)
+                try:
+                    payload = request.get_json(silent=True)
+                except RecursionError:  # nesting deeper than the parser's stack
+                    raise InvalidRequest("the request body is nested too deeply") from None
                 if not isinstance(payload, dict):
                     raise InvalidRequest("the request body must be a JSON object")
                 _refuse_nul(payload)
@@ -90,27 +93,43 @@ def route(
 
 
 def _refuse_nul(data: dict[str, Any]) -> None:
-    """A NUL character anywhere in a parameter or body is a 400 naming it.
+    """A NUL character or an unpaired surrogate anywhere in a parameter or body is a 400
+    naming it.
 
-    Stored text never holds NUL (intake strips it; PostgreSQL cannot store or compare it), so
-    such input can match nothing and would only turn into a database error, i.e. a 500.
+    Stored text never holds NUL (intake strips it; PostgreSQL cannot store or compare it), and
+    a lone surrogate (JSON can spell `\\ud800`) is not text UTF-8 can encode: such input can
+    match nothing and would only turn into a database or encoding error, i.e. a 500.
     """
-    bad = sorted(
-        str(name) for name, value in data.items() if "\x00" in str(name) or _has_nul(value)
-    )
+    try:
+        bad = {str(name): _problem(name, value) for name, value in data.items()}
+    except RecursionError:
+        raise InvalidRequest("the request body is nested too deeply") from None
+    bad = {name: problem for name, problem in bad.items() if problem}
     if bad:
-        message = "NUL characters are not allowed."
-        raise InvalidRequest(message, details={name: [message] for name in bad})
+        first = next(iter(bad.values()))
+        raise InvalidRequest(first, details={name: [bad[name]] for name in sorted(bad)})
 
 
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any("\x00" in str(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(item) for item in value)
-    return False
+_NUL = "NUL characters are not allowed."
+_SURROGATE = "Unpaired surrogate characters (U+D800 to U+DFFF) are not allowed."
+
+
+def _problem(*values: Any) -> str | None:
+    for value in values:
+        if isinstance(value, str):
+            if "\x00" in value:
+                return _NUL
+            if not value.isascii() and any("\ud800" <= c <= "\udfff" for c in value):
+                return _SURROGATE
+        elif isinstance(value, dict):
+            found = next((p for k, v in value.items() if (p := _problem(k, v))), None)
+            if found:
+                return found
+        elif isinstance(value, list):
+            found = next((p for item in value if (p := _problem(item))), None)
+            if found:
+                return found
+    return None
 
 
 def _load(schema: Schema, data: dict[str, Any], where: str) -> Any:
