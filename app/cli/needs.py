@@ -12,10 +12,14 @@ CLI), that app's runtime is used as it is.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask.cli import ScriptInfo
+from sqlalchemy.engine import make_url
 
 from app.cli.instance import load_config
+from app.config import Config
 from app.db import Database
 from app.errors import ConfigError
 from app.runtime import Runtime
@@ -32,7 +36,7 @@ def command_runtime(*needs: Need, flows: bool = False) -> Runtime:
         return runtime
     config = load_config()
     keys: list = []
-    found = problems(config, (*needs, Need.DATABASE), keys)
+    found = problems(config, (*needs, Need.DATABASE), keys) + _missing_sqlite(config)
     if found:
         raise click.ClickException(report(found, config).replace("cannot start", "cannot run"))
     try:
@@ -50,3 +54,17 @@ def _caller_app(ctx: click.Context, info: ScriptInfo) -> bool:
     root = ctx.find_root().command
     own = getattr(root, "create_app", None)
     return info.create_app is not None and info.create_app is not own
+
+
+def _missing_sqlite(config: Config) -> list[str]:
+    """A SQLite file that does not exist yet: the instance was never prepared."""
+    url = make_url(config.database_url)
+    path = url.database
+    if url.get_backend_name() != "sqlite" or not path or path == ":memory:":
+        return []
+    if Path(path).exists():
+        return []
+    return [
+        f"FLOWGATE_DATABASE_URL: the SQLite database {path} does not exist: run `flowgate init` "
+        "(development: also sets FLOWGATE_ENV in .env) or `flowgate db upgrade`."
+    ]
