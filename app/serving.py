@@ -33,3 +33,22 @@ backlog = 2048
 limit_request_line = 8190
 limit_request_fields = 100
 accesslog = os.environ.get("FLOWGATE_ACCESS_LOG") or None
+
+
+def on_starting(server: object) -> None:
+    """Check the settings in the master, before any worker: all problems at once, plainly.
+
+    gunicorn calls this hook once at start-up (https://docs.gunicorn.org/en/stable/settings.html#on-starting);
+    exiting here stops gunicorn with status 1 and no traceback.
+    """
+    import sys
+
+    from app.config import Config
+    from app.errors import ConfigError
+    from app.settings_check import require
+
+    try:
+        require(Config.load())
+    except ConfigError as exc:
+        print(exc, file=sys.stderr, flush=True)
+        raise SystemExit(1) from None
