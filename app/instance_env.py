@@ -53,8 +53,10 @@ def ensure_development_env(path: Path, config: Config) -> EnvReport:
         lines.append("FLOWGATE_ENV=development")
     if "FLOWGATE_API_TOKENS" not in present and not config.api_tokens:
         report.api_token = "fg_" + secrets.token_urlsafe(32)
-        lines += ["# Admin API bearer token(s), comma-separated.", ""]
-        lines[-1] = f"FLOWGATE_API_TOKENS={report.api_token}"
+        lines += [
+            "# Admin API bearer token(s), comma-separated.",
+            f"FLOWGATE_API_TOKENS={report.api_token}",
+        ]
     if "FLOWGATE_WEBHOOK_ALLOW_NETWORKS" not in present and not config.webhook_allow_networks:
         lines += [
             "# Lets webhooks reach a receiver on this machine (never in production).",

@@ -115,11 +115,11 @@ def require(config: Config, needs: tuple[Need, ...] = SERVING) -> list[RSAPrivat
     return keys
 
 
-def report(found: list[str], config: Config) -> str:
+def report(found: list[str], config: Config, *, verb: str = "start") -> str:
     """The message: a headline, then one line per problem."""
     where = "production" if not config.development else "development"
     head = (
-        f"Flowgate cannot start ({where}, FLOWGATE_ENV={config.env}): "
+        f"Flowgate cannot {verb} ({where}, FLOWGATE_ENV={config.env}): "
         f"{len(found)} setting(s) missing or unusable:"
     )
     tail = (

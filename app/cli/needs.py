@@ -15,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from flask.cli import ScriptInfo
 from sqlalchemy.engine import make_url
 
@@ -35,10 +36,10 @@ def command_runtime(*needs: Need, flows: bool = False) -> Runtime:
         runtime: Runtime = app.extensions["flowgate"]
         return runtime
     config = load_config()
-    keys: list = []
+    keys: list[RSAPrivateKey] = []
     found = problems(config, (*needs, Need.DATABASE), keys) + _missing_sqlite(config)
     if found:
-        raise click.ClickException(report(found, config).replace("cannot start", "cannot run"))
+        raise click.ClickException(report(found, config, verb="run this command"))
     try:
         runtime = Runtime(config=config, db=Database(config.database_url), private_keys=keys)
     except ConfigError as exc:  # pragma: no cover - the URL was checked above
