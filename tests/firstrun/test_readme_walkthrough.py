@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 import socket
 import subprocess
@@ -80,13 +81,17 @@ def test_readme_first_run_walkthrough(tmp_path: Path, processes: Processes) -> N
 
     block = code_blocks(section(readme, "### A first lead, on one machine"), "sh")[0]
     outputs: dict[str, str] = {}
+    # A new shell: `flowgate` is not on PATH until the README's activation line.
+    shell_env = dict(env, PATH=env["PATH"].split(os.pathsep, 1)[1])
+    activate = ""
     receiver_log = tmp_path / "receiver.log"
     for command in shell_commands(block):
         line = without_comment(command) if "\n" not in command else command
         line = line.replace("http://127.0.0.1:5000", server)
         line = line.replace("http://127.0.0.1:8000", receiver)
         if line.startswith(". .venv/bin/activate"):
-            continue  # clean_env has .venv/bin on PATH already; checked by `flowgate` below
+            activate = line + "\n"  # every later command runs in the activated shell
+            continue
         if line.startswith("export FLOWGATE_WEBHOOK_SECRET="):
             secret = re.search(r"^secret: +(whsec_\S+)$", outputs["webhooks add"], re.M)
             assert secret, outputs["webhooks add"]
@@ -103,9 +108,9 @@ def test_readme_first_run_walkthrough(tmp_path: Path, processes: Processes) -> N
             continue
         assert not line.endswith("&"), f"unexpected background command: {line}"
         done = subprocess.run(
-            ["bash", "-euo", "pipefail", "-c", line],
+            ["bash", "-euo", "pipefail", "-c", activate + line],
             cwd=repo,
-            env=env,
+            env=dict(shell_env, FLOWGATE_WEBHOOK_SECRET=env.get("FLOWGATE_WEBHOOK_SECRET", "")),
             capture_output=True,
             text=True,
             timeout=60,
@@ -115,6 +120,7 @@ def test_readme_first_run_walkthrough(tmp_path: Path, processes: Processes) -> N
         if words[0] == "flowgate":
             outputs[" ".join(words[1:3])] = done.stdout + done.stderr
 
+    assert activate, "the README activates .venv before using flowgate"
     assert "0 error(s)" in outputs["flows validate"]
     schema = json.loads(outputs["schemas generate"])
     assert schema["required"] == ["name", "phone", "email", "service", "preferred_date"]
