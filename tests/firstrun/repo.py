@@ -21,16 +21,23 @@ from pathlib import Path
 from tests.conftest import ROOT
 
 VENV = Path(sys.executable).parent.parent
+# What a fresh clone does not have (.gitignore), for copies made without git.
+NOT_COPIED = (".git", ".venv", "instance", ".env", "__pycache__", "*.egg-info", ".*_cache")
 
 
 def fresh_copy(target: Path) -> Path:
     """Copy the repository's files to `target` (see the module docstring)."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-co", "--exclude-standard", "-z"],
-        cwd=ROOT,
-        capture_output=True,
-        check=True,
-    ).stdout.split(b"\0")
+    try:
+        listed = subprocess.run(
+            ["git", "ls-files", "-co", "--exclude-standard", "-z"],
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+        ).stdout.split(b"\0")
+    except (OSError, subprocess.CalledProcessError):  # not a git checkout (e.g. a tarball)
+        shutil.copytree(ROOT, target, ignore=shutil.ignore_patterns(*NOT_COPIED))
+        (target / ".venv").symlink_to(VENV)
+        return target
     for raw in listed:
         if not raw:
             continue
