@@ -62,7 +62,7 @@ def _key_problems(config: Config, loaded: list[RSAPrivateKey]) -> list[str]:
     for path in config.private_key_files:
         if not Path(path).exists():
             problems.append(
-                f"FLOWGATE_PRIVATE_KEY_FILE: {path} does not exist: create it with "
+                f"FLOWGATE_PRIVATE_KEY_FILE: cannot read {path}: it does not exist. Create it with "
                 f"`flowgate keys generate --out {path}` (it prints the passphrase for "
                 "FLOWGATE_PRIVATE_KEY_PASSPHRASE), then upload `flowgate keys public` to Meta."
             )
