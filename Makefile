@@ -18,9 +18,12 @@ $(STAMP): $(BIN)/python pyproject.toml
 install: $(STAMP)
 
 ## run: prepare a development instance (keys, secrets, migrated SQLite, example flows) and serve on :5000
+# HOST/PORT: where `make run` serves (tests pass PORT=0 for a free port).
+HOST ?= 127.0.0.1
+PORT ?= 5000
 run: install
 	FLOWGATE_ENV=development $(BIN)/flowgate init
-	FLOWGATE_ENV=development $(BIN)/flowgate run --host 127.0.0.1 --port 5000
+	FLOWGATE_ENV=development $(BIN)/flowgate run --host $(HOST) --port $(PORT)
 
 ## test: the whole suite (SQLite always; PostgreSQL too when FLOWGATE_TEST_POSTGRES_URL is set)
 test: install

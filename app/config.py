@@ -17,6 +17,7 @@ from typing import Any
 
 from dotenv import dotenv_values
 
+from app.database_url import normalise_database_url
 from app.errors import ConfigError
 
 DEFAULT_RETRY_SCHEDULE = (0, 5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400)
@@ -96,7 +97,9 @@ class Config:
         return cls(
             env=env,
             instance_path=instance,
-            database_url=get("DATABASE_URL") or f"sqlite:///{instance / 'flowgate.sqlite3'}",
+            database_url=normalise_database_url(
+                get("DATABASE_URL") or f"sqlite:///{instance / 'flowgate.sqlite3'}"
+            ),
             flows_dir=Path(get("FLOWS_DIR") or "flows").absolute(),
             schemas_dir=Path(get("SCHEMAS_DIR") or "schemas").absolute(),
             private_key_files=tuple(Path(p) for p in key_files),

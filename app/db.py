@@ -16,6 +16,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.database_url import normalise_database_url
 from app.private_files import private_sqlite_file
 
 
@@ -23,7 +24,7 @@ class Database:
     """One engine and its session factory for one database URL."""
 
     def __init__(self, url: str, **engine_options: Any) -> None:
-        self.url = make_url(url)
+        self.url = make_url(normalise_database_url(url))
         if self.url.get_backend_name() == "sqlite":
             engine_options.setdefault("connect_args", {}).setdefault("timeout", 30)
             if self.url.database and self.url.database != ":memory:":

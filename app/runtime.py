@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from app.config import Config
-from app.crypto.keys import load_private_keys
 from app.db import Database
 
 if TYPE_CHECKING:
@@ -31,11 +30,11 @@ class Runtime:
     @classmethod
     def build(cls, config: Config) -> Runtime:
         """Check secrets, open the database, load keys and flows (failing closed)."""
-        config.check_serving()
+        from app.settings_check import require
+
+        keys = require(config)  # every missing or unreadable setting at once, keys parsed once
         runtime = cls(config=config, db=Database(config.database_url))
-        runtime.private_keys = load_private_keys(
-            config.private_key_files, config.private_key_passphrase
-        )
+        runtime.private_keys = keys
         runtime.reload_flows()
         return runtime
 

@@ -54,3 +54,22 @@ def post_request(worker: Any, req: Any, environ: Any, resp: Any) -> None:
     from app.web.connection import forget
 
     forget()
+
+
+def on_starting(server: object) -> None:
+    """Check the settings in the master, before any worker: all problems at once, plainly.
+
+    gunicorn calls this hook once at start-up (https://docs.gunicorn.org/en/stable/settings.html#on-starting);
+    exiting here stops gunicorn with status 1 and no traceback.
+    """
+    import sys
+
+    from app.config import Config
+    from app.errors import ConfigError
+    from app.settings_check import require
+
+    try:
+        require(Config.load())
+    except ConfigError as exc:
+        print(exc, file=sys.stderr, flush=True)
+        raise SystemExit(1) from None

@@ -6,12 +6,13 @@ import sys
 from typing import IO, Any
 
 import click
-from flask import current_app
-from flask.cli import with_appcontext
 from marshmallow import ValidationError
+from sqlalchemy import select
 
 from app.api.schemas.submissions import SubmissionFilterSchema
+from app.cli.needs import command_runtime
 from app.export.csvfile import SubmissionCsv
+from app.models import Submission
 from app.runtime import Runtime
 
 
@@ -32,18 +33,28 @@ from app.runtime import Runtime
     "-o", "--output", type=click.Path(dir_okay=False, writable=True), help="File (default stdout)."
 )
 @click.option("--excel", is_flag=True, help="Start with a UTF-8 BOM so Excel reads UTF-8.")
-@with_appcontext
-def export_command(output: str | None, excel: bool, **options: Any) -> None:
+@click.option(
+    "--raw",
+    is_flag=True,
+    help="No leading ' on cells a spreadsheet would evaluate (+44..., =...): for machine "
+    "imports. UNSAFE to open in a spreadsheet.",
+)
+def export_command(output: str | None, excel: bool, raw: bool, **options: Any) -> None:
     """Export submissions as CSV (same filters and format as GET /api/v1/submissions.csv)."""
     given = {name: value for name, value in options.items() if value is not None}
     try:
         filters = SubmissionFilterSchema().load(given)["filters"]
     except ValidationError as exc:
         field, messages = next(iter(exc.normalized_messages().items()))
-        raise click.BadParameter(" ".join(map(str, messages)), param_hint=f"--{field}") from None
-    runtime: Runtime = current_app.extensions["flowgate"]
+        text = " ".join(map(str, messages))
+        if field in ("since", "until"):
+            text += f" Expected ISO 8601, e.g. {TIME_EXAMPLES} (UTC when no offset is given)."
+        raise click.BadParameter(text, param_hint=f"--{field}") from None
+    runtime = command_runtime(flows=True)
+    if filters.flow is not None:
+        check_flow(runtime, filters.flow)
     with runtime.db.session() as session:
-        export = SubmissionCsv(session, runtime.registry, filters, excel=excel)
+        export = SubmissionCsv(session, runtime.registry, filters, excel=excel, raw=raw)
         # A bar only on an interactive stderr, and not while the CSV itself fills that terminal.
         csv_on_terminal = output is None and sys.stdout.isatty()
         bar = sys.stderr if sys.stderr.isatty() and not csv_on_terminal else None
@@ -52,6 +63,25 @@ def export_command(output: str | None, excel: bool, **options: Any) -> None:
         else:
             with open(output, "wb") as out:
                 write_export(export, out, progress=bar)
+
+
+TIME_EXAMPLES = "2026-01-31, 2026-01-31T09:00:00Z or 2026-01-31T10:00:00+01:00"
+
+
+def check_flow(runtime: Runtime, flow: str) -> None:
+    """An unknown flow is an error listing the known ones (a typo would export nothing).
+
+    Known: the flows in FLOWGATE_FLOWS_DIR and any flow that has stored leads.
+    """
+    known = {d.name for d in runtime.registry.all()} if runtime.registry else set()
+    if flow in known:
+        return
+    with runtime.db.session() as session:
+        stored = set(session.scalars(select(Submission.flow).distinct()))
+    known |= {name for name in stored if name}
+    if flow not in known:
+        listed = ", ".join(sorted(known)) or "none"
+        raise click.BadParameter(f"no flow {flow!r}; known flows: {listed}", param_hint="--flow")
 
 
 def write_export(export: SubmissionCsv, out: IO[bytes], *, progress: IO[str] | None) -> int:

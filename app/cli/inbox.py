@@ -12,11 +12,10 @@ from __future__ import annotations
 import sys
 
 import click
-from flask import current_app
-from flask.cli import with_appcontext
 
+from app.cli.needs import command_runtime
 from app.leads.inbox import PROCESSED, Inbox, reprocess
-from app.runtime import Runtime
+from app.settings_check import Need
 
 
 @click.group("inbox")
@@ -27,10 +26,9 @@ def inbox_group() -> None:
 @inbox_group.command("reprocess")
 @click.option("--id", "ids", multiple=True, metavar="ID", help="Only this notification (repeat).")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many notifications.")
-@with_appcontext
 def reprocess_command(ids: tuple[str, ...], limit: int | None) -> None:
     """Process failed (and stale pending) notifications again; exit 1 if any still fail."""
-    runtime: Runtime = current_app.extensions["flowgate"]
+    runtime = command_runtime(Need.TOKEN_SECRET, flows=True)
     inbox = Inbox(runtime.db, runtime.registry, runtime.config.token_secret)
     receipts = reprocess(inbox, ids, limit=limit)
     missing = set(ids) - {r.notification_id for r in receipts}

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import click
-from flask import current_app
-from flask.cli import with_appcontext
 
+from app.cli.needs import command_runtime
 from app.crypto.tokens import DEFAULT_TTL_SECONDS
 from app.endpoint.issuing import issue_for_flow
 from app.errors import InvalidRequest
-from app.runtime import Runtime
+from app.settings_check import Need
 
 
 @click.group("tokens")
@@ -27,10 +26,9 @@ def tokens_group() -> None:
     show_default=True,
     help="Lifetime in seconds (72 h by default; Meta advises 2-3 days).",
 )
-@with_appcontext
 def issue(flow: str, wa_id: str, ttl: int) -> None:
     """Print the token alone on stdout (for scripts)."""
-    runtime: Runtime = current_app.extensions["flowgate"]
+    runtime = command_runtime(Need.TOKEN_SECRET, flows=True)
     try:
         issued = issue_for_flow(
             runtime.registry, runtime.config.token_secret, flow=flow, wa_id=wa_id, ttl_seconds=ttl

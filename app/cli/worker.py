@@ -19,6 +19,7 @@ from app.delivery.ssrf import parse_networks
 from app.delivery.transport import AttemptSettings
 from app.delivery.worker import Worker, WorkerSettings
 from app.errors import ConfigError
+from app.settings_check import Need, problems, report
 
 
 def _option(name: str, default: float, help_: str, kind: type = float) -> click.Option:
@@ -56,6 +57,9 @@ def worker_command(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is noise
     config = load_config()
+    found = problems(config, (Need.DATABASE,))  # the worker needs no secret and no key
+    if found:
+        raise click.ClickException(report(found, config))
     try:
         settings = WorkerSettings(
             concurrency=concurrency,

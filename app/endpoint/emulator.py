@@ -36,6 +36,8 @@ from app.flowjson.model import FlowModel, Screen, model_for
 _REF = re.compile(r"\$\{(screen\.([A-Za-z0-9_]+)\.)?(form|data)\.([A-Za-z0-9_]+)\}")
 MAX_STEPS = 100
 Tables = dict[str, dict[str, Any]]  # screen id -> its data, or its form values
+# (screen id, component, the screen's current data) -> a value, or MISSING to leave it out.
+Autofill = Callable[[str, dict[str, Any], dict[str, Any]], Any]
 Step = tuple[str, str, dict[str, Any]]  # ("screen" | "done", next screen, data or completion)
 
 
@@ -105,6 +107,7 @@ class WhatsAppClient:
         flow_token: str | None = None,
         sign_flow_token: bool | None = None,
         path: str | None = None,
+        autofill: Autofill | None = None,
     ) -> None:
         self.flow = flow
         self.model: FlowModel = model_for(document)
@@ -116,6 +119,8 @@ class WhatsAppClient:
         # Meta adds flow_token_signature only with Data API 4.0 (protocol.md §4.1).
         self.sign = self.version == "4.0" if sign_flow_token is None else sign_flow_token
         self.path = path or f"/flows/{flow}/endpoint"
+        # Answers for fields the caller left out (`flowgate simulate`); None: leave them out.
+        self.autofill = autofill
 
     # -- one request -------------------------------------------------------------------
     def request_payload(self, action: str, screen: str | None, data: Mapping[str, Any]) -> dict:
@@ -243,10 +248,18 @@ class WhatsAppClient:
         """Enter `values`; a component's data_exchange may refresh or leave the screen."""
         for comp in list(screen.components()):
             name = comp.get("name")
-            if not isinstance(name, str) or name not in values:
+            if not isinstance(name, str):
                 continue
-            form[name] = values[name]
-            self._check_option(screen.id, comp, values[name], datas[screen.id])
+            if name in values:
+                value = values[name]
+            elif self.autofill is not None:
+                value = self.autofill(screen.id, comp, datas[screen.id])
+                if value is _MISSING:
+                    continue
+            else:
+                continue
+            form[name] = value
+            self._check_option(screen.id, comp, value, datas[screen.id])
             for event in ("on-select-action", "on-change-action"):
                 action = comp.get(event)
                 if isinstance(action, dict) and action.get("name") == DATA_EXCHANGE:
@@ -297,7 +310,11 @@ class WhatsAppClient:
         ids = {o.get("id") for o in source if isinstance(o, dict)}
         chosen = value if isinstance(value, list) else [value]
         if any(v not in ids for v in chosen):
-            raise ClientError(f"{screen_id}: {value!r} is not an option of {comp.get('name')}")
+            offered = ", ".join(repr(i) for i in ids if i is not None) or "none"
+            raise ClientError(
+                f"{screen_id}: {value!r} is not an option of {comp.get('name')} "
+                f"(offered now: {offered})"
+            )
 
 
 def _params(answer: dict[str, Any]) -> dict[str, Any]:
@@ -333,6 +350,7 @@ def resolve(value: Any, screen_id: str, datas: Tables, forms: Tables) -> Any:
 
 
 _MISSING: Any = object()
+MISSING: Any = _MISSING  # what an Autofill returns for "leave this field out"
 
 
 def nfm_reply_notification(

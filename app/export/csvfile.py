@@ -30,6 +30,7 @@ from app.export import query
 from app.export.batch import csv_text
 from app.export.cells import cell
 from app.export.query import SubmissionFilter
+from app.export.raw import unguarded
 from app.models import Submission
 
 FIXED_COLUMNS = (
@@ -107,7 +108,9 @@ class SubmissionCsv:
         *,
         excel: bool = False,
         batch_size: int = BATCH_SIZE,
+        raw: bool = False,
     ) -> None:
+        self.raw = raw  # no spreadsheet guard: for machines only (app/export/raw.py)
         self.session = session
         self.registry = registry
         self.filters = filters
@@ -149,7 +152,7 @@ class SubmissionCsv:
     def encoded(self) -> Iterator[bytes]:
         """`chunks()` as UTF-8. Text that is not valid Unicode (an escaped lone surrogate in
         stored JSON) is written as `?` rather than failing halfway through a download."""
-        for chunk in self.chunks():
+        for chunk in unguarded(self.chunks()) if self.raw else self.chunks():
             yield chunk.encode("utf-8", "replace")
 
     def chunks(self) -> Iterator[str]:

@@ -107,23 +107,28 @@ class GraphClient:
                 raw = _read_bounded(response)
                 status = response.status_code
         except httpx.TimeoutException:
-            raise GraphUnreachable(
-                "The Graph API did not answer in time; the message may or may not have been sent.",
-                details={"reason": "timeout"},
+            raise self._unreachable(
+                "did not answer in time; the message may or may not have been sent", "timeout"
             ) from None
         except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError):
             raise SendingNotConfigured(
                 "FLOWGATE_GRAPH_API_URL is not a usable http(s) URL."
             ) from None
         except (httpx.HTTPError, OSError) as exc:
-            raise GraphUnreachable(
-                "The Graph API could not be reached.",
-                details={"reason": type(exc).__name__},
-            ) from None
+            raise self._unreachable(f"could not be reached ({exc})", type(exc).__name__) from None
         answer = _json_object(raw)
         if 200 <= status < 300 and answer is not None and "error" not in answer:
             return answer
         raise _error_from(status, answer)
+
+    def _unreachable(self, what: str, reason: str) -> GraphUnreachable:
+        """The error naming the URL tried (FLOWGATE_GRAPH_API_URL), logged for the operator."""
+        url = self.messages_url
+        log.warning("Graph API unreachable: POST %s %s", url, what)
+        return GraphUnreachable(
+            f"The Graph API at {url} {what}. Check FLOWGATE_GRAPH_API_URL and the network.",
+            details={"reason": reason, "url": url},
+        )
 
 
 def _read_bounded(response: httpx.Response) -> bytes:

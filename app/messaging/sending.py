@@ -134,9 +134,13 @@ def _store(session: Session, prepared: Prepared, wamid: str, sent_at: datetime) 
 
 def _closed(prepared: Prepared, state: WindowState) -> WindowClosed:
     expires = isoformat(state.expires_at)
+    if state.last_inbound_at is None:  # never wrote to us: there is no expiry to show
+        why = f"{state.closed_reason}: this contact has not written yet, so no window opened"
+    else:
+        why = f"{state.closed_reason}; expires_at {expires}, 24 h after their last message"
     return WindowClosed(
-        f"The 24-hour customer service window of {prepared.wa_id} is closed "
-        f"({state.closed_reason}; expires_at {expires}): only templates can be sent.",
+        f"The 24-hour customer service window of {prepared.wa_id} is closed ({why}): only "
+        "templates can be sent.",
         details={
             "wa_id": prepared.wa_id,
             "window_open": False,

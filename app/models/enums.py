@@ -48,3 +48,5 @@ class EventType(StrEnum):
     MESSAGE_RECEIVED = "message.received"
     WINDOW_EXPIRING = "window.expiring"
     FLOW_HEALTH_CHANGED = "flow.health_changed"
+    # Sent only by `flowgate webhooks test`, to any endpoint, subscribed or not (docs/delivery.md).
+    WEBHOOK_TEST = "webhook.test"

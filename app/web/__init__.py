@@ -35,12 +35,13 @@ def _close_session(_exc: BaseException | None) -> None:
 
 def register_web(app: Flask) -> None:
     """Attach every blueprint and the JSON error handlers to `app`."""
-    from app.web import api, connection, endpoint, errors, health, meta
+    from app.web import api, connection, endpoint, errors, health, meta, ready
 
     errors.register(app)
     connection.register(app)
     app.teardown_appcontext(_close_session)
     app.register_blueprint(health.bp)
+    app.register_blueprint(ready.bp)
     endpoint.register(app)
     app.register_blueprint(meta.bp)
     api.register(app)

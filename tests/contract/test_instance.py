@@ -68,7 +68,8 @@ def test_development_init_then_app_runs_from_dotenv_alone(tmp_path: Path) -> Non
 
 
 def test_production_default_refuses_without_secrets(tmp_path: Path) -> None:
-    """FLOWGATE_ENV defaults to production: a command needing the app fails, naming the setting."""
+    """FLOWGATE_ENV defaults to production: a command fails naming the setting it needs
+    (`tokens issue` needs the token secret, not the app secret)."""
     (tmp_path / "flows").symlink_to(ROOT / "flows")
     (tmp_path / "schemas").symlink_to(ROOT / "schemas")
     result = _run(
@@ -76,7 +77,9 @@ def test_production_default_refuses_without_secrets(tmp_path: Path) -> None:
     )
     assert result.returncode != 0
     assert result.stdout == ""
-    assert "FLOWGATE_APP_SECRET" in result.stderr
+    assert "FLOWGATE_TOKEN_SECRET" in result.stderr
+    assert "FLOWGATE_APP_SECRET" not in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_missing_secret_is_a_clean_cli_error(tmp_path: Path) -> None:

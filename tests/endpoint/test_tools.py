@@ -173,7 +173,9 @@ def test_simulate_walks_a_running_endpoint(
     assert "ping: active" in result.output
     for screen in ("screen APPOINTMENT", "screen DETAILS", "screen SUMMARY", "completed"):
         assert screen in result.output
-    completion = json.loads(result.output.split("completed\n", 1)[1])
+    # The completion's JSON; the nfm_reply simulate then posts (default with --url) follows it.
+    completion, _ = json.JSONDecoder().raw_decode(result.output.split("completed\n", 1)[1])
+    assert "nfm_reply posted" in result.output
     with db.session() as session:
         stored = session.scalars(select(Submission)).one()
     assert completion["submission_id"] == stored.id and stored.wa_id == WA_ID
@@ -212,7 +214,15 @@ def test_simulate_walks_an_endpoint_less_flow_locally(runner: Any, tmp_path: Pat
     answers.write_text(json.dumps({"LEAD_FORM": fields}))
     # Port 9 (discard) on loopback: nothing listens, and nothing may be contacted.
     result = runner.invoke(
-        ["simulate", "lead_capture", "--url", "http://127.0.0.1:9", "--answers", str(answers)]
+        [
+            "simulate",
+            "lead_capture",
+            "--url",
+            "http://127.0.0.1:9",
+            "--answers",
+            str(answers),
+            "--no-send-webhook",
+        ]
     )
     assert result.exit_code == 0, result.output
     assert "ping" not in result.output and "screen LEAD_FORM" in result.output

@@ -157,10 +157,21 @@ def test_flow_submitted_carries_the_window_at_submission_time(
     assert data["window"] == {"open": True, "expires_at": "2026-09-22T14:13:20Z"}
 
 
-@pytest.mark.parametrize("wa_id", ["x" * 200, "49170 00123"])
+@pytest.mark.parametrize("wa_id", ["9" * 200, "4917000123"])
 def test_window_of_an_impossible_wa_id_is_a_contact_never_seen(
     client: FlaskClient, api_headers: dict[str, str], wa_id: str
 ) -> None:
     response = client.get(f"/api/v1/contacts/{wa_id}/window", headers=api_headers)
     assert response.status_code == 200
     assert response.get_json()["closed_reason"] == "no_inbound_message"
+
+
+@pytest.mark.parametrize("wa_id", ["+447700900123", "49170 00123", "x" * 200])
+def test_window_of_a_wa_id_that_is_not_digits_explains_the_format(
+    client: FlaskClient, api_headers: dict[str, str], wa_id: str
+) -> None:
+    response = client.get(f"/api/v1/contacts/{wa_id}/window", headers=api_headers)
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert error["code"] == "invalid_request"
+    assert "digits only, country code first" in error["message"]

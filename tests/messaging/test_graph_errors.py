@@ -127,13 +127,16 @@ def test_connection_refused_and_timeout() -> None:
     refused = GraphClient(f"http://127.0.0.1:{_closed_port()}/v23.0", PHONE_NUMBER_ID, ACCESS_TOKEN)
     with pytest.raises(GraphUnreachable) as caught:
         refused.send({"to": WA})
-    assert caught.value.details == {"reason": "ConnectError"}
+    # The error names the URL tried (never the access token) and is logged.
+    assert caught.value.details == {"reason": "ConnectError", "url": refused.messages_url}
+    assert refused.messages_url in caught.value.message
+    assert ACCESS_TOKEN not in caught.value.message
     with FakeGraph() as graph:
         graph.answer(200, {"messages": [{"id": "wamid.late"}]}, delay=1.0)
         slow = GraphClient(graph.url, PHONE_NUMBER_ID, ACCESS_TOKEN, timeout=0.2)
         with pytest.raises(GraphUnreachable) as caught:
             slow.send({"to": WA})
-        assert caught.value.details == {"reason": "timeout"}
+        assert caught.value.details == {"reason": "timeout", "url": slow.messages_url}
         assert caught.value.status == 502
 
 

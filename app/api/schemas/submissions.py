@@ -64,3 +64,10 @@ class SubmissionCsvQuerySchema(SubmissionFilterSchema):
     excel = fields.Boolean(
         load_default=False, metadata={"description": "1/true: start with a UTF-8 BOM."}
     )
+    raw = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "1/true: no leading ' on cells a spreadsheet would evaluate (for "
+            "machine imports such as CRMs). UNSAFE to open in a spreadsheet."
+        },
+    )

@@ -8,6 +8,7 @@ the response and describe the operation in /api/v1/openapi.json.
 from __future__ import annotations
 
 import hmac
+import logging
 from collections.abc import Callable
 from functools import wraps
 from importlib import import_module
@@ -22,6 +23,14 @@ from app.errors import InvalidRequest, Unauthenticated
 from app.web import runtime
 
 bp = Blueprint("api", __name__, url_prefix=PREFIX)
+log = logging.getLogger("flowgate.api")
+
+API_CLOSED = (
+    "The admin API is closed: no tokens are configured. Open it by setting FLOWGATE_API_TOKENS "
+    "(comma-separated bearer tokens, e.g. from python -c 'import secrets; "
+    "print(secrets.token_urlsafe(32))') and restarting; in development `flowgate init` "
+    "writes one into .env."
+)
 
 # Modules (under app/web/api/) whose views are part of the API. Each area appends its own.
 AREAS: list[str] = ["submissions", "flows", "contacts", "tokens", "webhooks", "messages"]
@@ -154,6 +163,8 @@ def _authenticate() -> None:
     for configured in runtime().config.api_tokens:
         # Compare with every token (no early exit) so timing says nothing about which matched.
         ok |= hmac.compare_digest(presented, configured.encode())
+    if not runtime().config.api_tokens:
+        raise Unauthenticated(API_CLOSED, details={"configure": "FLOWGATE_API_TOKENS"})
     if scheme.lower() != "bearer" or not presented or not ok:
         raise Unauthenticated("A valid bearer token is required (Authorization: Bearer <token>).")
 
@@ -174,6 +185,8 @@ def register(app: Flask) -> None:
     """Import every area's views (they declare themselves on `bp`) and mount the blueprint."""
     for area in AREAS:
         import_module(f"app.web.api.{area}")
+    if not app.extensions["flowgate"].config.api_tokens:
+        log.warning("admin API closed: FLOWGATE_API_TOKENS is not set (every /api/v1 call is 401)")
     if "api" not in app.blueprints:
         app.before_request(_authenticate)
         app.register_blueprint(bp)

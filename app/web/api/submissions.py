@@ -52,7 +52,8 @@ def export_submissions(query: dict[str, Any]) -> Response:
     def generate() -> Iterator[bytes]:
         # Its own session: the snapshot must outlive the view while the body streams.
         with rt.db.session() as session:
-            yield from SubmissionCsv(session, rt.registry, filters, excel=excel).encoded()
+            export = SubmissionCsv(session, rt.registry, filters, excel=excel, raw=query["raw"])
+            yield from export.encoded()
 
     return Response(
         stream_with_context(generate()),
