@@ -51,6 +51,8 @@ class Config:
     graph_api_url: str = DEFAULT_GRAPH_API_URL
     access_token: str | None = field(default=None, repr=False)
     phone_number_id: str | None = None
+    waba_id: str | None = None  # Meta's Flows API: /{WABA_ID}/flows (docs/flows.md)
+    public_url: str | None = None  # https origin Meta reaches; flow endpoint_uri (docs/flows.md)
     testing: bool = False
 
     @property
@@ -113,6 +115,8 @@ class Config:
             graph_api_url=get("GRAPH_API_URL") or DEFAULT_GRAPH_API_URL,
             access_token=get("ACCESS_TOKEN"),
             phone_number_id=get("PHONE_NUMBER_ID"),
+            waba_id=get("WABA_ID"),
+            public_url=(get("PUBLIC_URL") or "").rstrip("/") or None,
             testing=str(values.get("TESTING", "")).lower() in ("1", "true"),
         )
 
