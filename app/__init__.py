@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +24,8 @@ def create_app(config: Mapping[str, Any] | Config | None = None) -> Flask:
     Raises `app.errors.ConfigError` when a required secret or the private key is missing:
     Flowgate never starts half-guarded.
     """
+    import logging
+
     from flask import Flask
 
     from app.runtime import Runtime

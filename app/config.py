@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dotenv import dotenv_values
-
 from app.errors import ConfigError
 
 DEFAULT_RETRY_SCHEDULE = (0, 5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400)
@@ -73,6 +71,8 @@ class Config:
         """Resolve every setting (see the module docstring for precedence)."""
         values: dict[str, Any] = {}
         if dotenv_path is not None and Path(dotenv_path).is_file():
+            from dotenv import dotenv_values  # only with a .env: `flows validate` starts fast
+
             values.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
         values.update(os.environ if environ is None else environ)
         values.update({k: v for k, v in (overrides or {}).items() if v is not None})
