@@ -1,6 +1,6 @@
 """Per-document Flow JSON validation time over the public corpus and the example flows.
 
-Goal (issue 4): median under 5 ms and largest under 50 ms per document, so validating every
+Goal: median under 5 ms and largest under 50 ms per document, so validating every
 flow at startup stays cheap. Each document is serialised on its own (pywa containers are
 split) and timed through the full path `validate_text` (parse, validate, locate findings).
 Baseline: `json.loads` of the same text, i.e. the cost of merely reading the document.
