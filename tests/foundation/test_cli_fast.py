@@ -88,3 +88,17 @@ def test_help_shows_no_flask_app_options_and_every_command_still_runs(tmp_path: 
 def test_the_console_script_is_app_cli_main() -> None:
     text = (ROOT / "pyproject.toml").read_text()
     assert 'flowgate = "app.cli:main"' in text
+
+
+def test_meta_commands_listed_in_flows_help_are_the_real_ones() -> None:
+    import click
+
+    from app.cli.flows import META_COMMANDS, flows_group
+
+    ctx = click.Context(flows_group)
+    for name, (_, help_text) in META_COMMANDS.items():
+        command = flows_group.get_command(ctx, name)
+        assert command is not None and command.name == name
+        assert click.Command(name, help=help_text).get_short_help_str(80) == (
+            command.get_short_help_str(80)
+        )
