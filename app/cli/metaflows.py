@@ -171,7 +171,10 @@ def _of(info: dict[str, Any], key: str, kind: type) -> Any:
 @click.argument("name")
 @click.option("--invalidate", is_flag=True, help="Ask Meta for a new link (the old one stops).")
 def preview_command(name: str, invalidate: bool) -> None:
-    """Print the preview URL of flow NAME (open it in a browser to try the Flow)."""
+    """Print the preview URL of flow NAME.
+
+    Open it in a browser to try the Flow as a user would.
+    """
     config = light_config()
     with _meta(config) as (api, database):
         preview = api.preview(_flow_id(api, database, name), invalidate)
