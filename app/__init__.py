@@ -8,11 +8,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask
-
 from app.config import Config
 
-if TYPE_CHECKING:  # imported in create_app: `flowgate --help` need not load the database layer
+if TYPE_CHECKING:  # imported in create_app: `flowgate flows validate` loads neither Flask
+    from flask import Flask  # nor the database layer (app/cli/__init__.py, fast path)
+
     from app.runtime import Runtime
 
 __all__ = ["create_app", "get_runtime"]
@@ -24,6 +24,10 @@ def create_app(config: Mapping[str, Any] | Config | None = None) -> Flask:
     Raises `app.errors.ConfigError` when a required secret or the private key is missing:
     Flowgate never starts half-guarded.
     """
+    import logging
+
+    from flask import Flask
+
     from app.runtime import Runtime
     from app.web import register_web
 

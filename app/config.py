@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dotenv import dotenv_values
-
 from app.database_url import normalise_database_url
 from app.errors import ConfigError
 
@@ -53,6 +51,8 @@ class Config:
     graph_api_url: str = DEFAULT_GRAPH_API_URL
     access_token: str | None = field(default=None, repr=False)
     phone_number_id: str | None = None
+    waba_id: str | None = None  # Meta's Flows API: /{WABA_ID}/flows (docs/flows.md)
+    public_url: str | None = None  # https origin Meta reaches; flow endpoint_uri (docs/flows.md)
     testing: bool = False
     log_format: str = "text"  # FLOWGATE_LOG_FORMAT: text | json (app/logs.py)
 
@@ -74,6 +74,8 @@ class Config:
         """Resolve every setting (see the module docstring for precedence)."""
         values: dict[str, Any] = {}
         if dotenv_path is not None and Path(dotenv_path).is_file():
+            from dotenv import dotenv_values  # only with a .env: `flows validate` starts fast
+
             values.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
         values.update(os.environ if environ is None else environ)
         values.update({k: v for k, v in (overrides or {}).items() if v is not None})
@@ -123,6 +125,8 @@ class Config:
             # answer into a plaintext 500 with its reason (docs/endpoint.md).
             testing=str((overrides or {}).get("TESTING", "")).lower() in ("1", "true"),
             log_format=_log_format(get("LOG_FORMAT")),
+            waba_id=get("WABA_ID"),
+            public_url=(get("PUBLIC_URL") or "").rstrip("/") or None,
         )
 
     def check_serving(self) -> None:

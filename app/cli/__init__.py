@@ -9,17 +9,20 @@ schemas...) cost about 0.8 s on every call. A command's module is now imported o
 command runs or shows its own help, and `flowgate --help` lists commands without importing any
 of them and without building the app (Flask's group builds it to list `app.cli` commands;
 Flowgate registers none there, and in production building it needs every secret).
+
+Why a fast path: `flowgate flows validate` runs in pre-commit hooks and editors on every save.
+`main` sends it (and `flowgate --version`) straight to its command without importing Flask,
+SQLAlchemy or the app; the Flask group (app/cli/group.py, `cli` here) is built only for the
+other commands.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+import sys
 from typing import Any
 
 import click
-from flask import Flask
-from flask.cli import FlaskGroup
 
 # name -> ("module:attribute", the first sentence of its help, as `flowgate --help` lists it).
 # tests/foundation/test_cli_lazy.py checks both against the real commands.
@@ -71,60 +74,37 @@ def load_command(target: str) -> click.Command:
     return command
 
 
-class LazyFlaskGroup(FlaskGroup):
-    """Flask's CLI group with `COMMANDS` imported on first use (see the module docstring)."""
-
-    def __init__(self, *, lazy_commands: Mapping[str, tuple[str, str]], **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.lazy_commands = dict(lazy_commands)
-
-    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        if name in self.lazy_commands and name not in self.commands:
-            self.add_command(load_command(self.lazy_commands[name][0]), name)
-        return super().get_command(ctx, name)
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        """Flask's, plugin and lazy commands, without building the app."""
-        self._load_plugin_commands()  # entry-point commands, as FlaskGroup lists them
-        return sorted({*click.Group.list_commands(self, ctx), *self.lazy_commands})
-
-    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        """click's command list; a command not imported yet is shown by its `COMMANDS` help."""
-        shown: list[tuple[str, click.Command]] = []
-        for name in self.list_commands(ctx):
-            command = self.commands.get(name)
-            if command is None and name in self.lazy_commands:
-                command = click.Command(name, help=self.lazy_commands[name][1])  # help only
-            if command is not None and not command.hidden:
-                shown.append((name, command))
-        if shown:
-            limit = formatter.width - 6 - max(len(name) for name, _ in shown)
-            with formatter.section("Commands"):
-                formatter.write_dl([(n, c.get_short_help_str(limit)) for n, c in shown])
-
-
-def _create_app() -> Flask:
-    """Build the app for a command; a configuration problem is a one-line CLI error."""
-    from app import create_app
-    from app.errors import ConfigError
+def flowgate_version() -> str:
+    """Flowgate's own version (the installed distribution), not Flask's."""
+    from importlib.metadata import PackageNotFoundError, version
 
     try:
-        return create_app()
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
+        return version("flowgate")
+    except PackageNotFoundError:
+        return "unknown"
 
 
-cli = LazyFlaskGroup(
-    lazy_commands=COMMANDS,
-    create_app=_create_app,
-    load_dotenv=False,  # app.config reads .env itself, with the precedence it documents
-    help="Flowgate: WhatsApp Flows backend. See README.md.",
-)
+def __getattr__(name: str) -> Any:
+    """`app.cli.cli` (the Flask group) is built on first access, not on import."""
+    if name in ("cli", "LazyFlaskGroup"):
+        from app.cli import group
+
+        return getattr(group, name)
+    raise AttributeError(name)
 
 
-def main() -> None:
-    """Console-script entry point (configures logging: app/logs.py)."""
-    from app.logs import configure_from_environment
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point, with the fast paths of the module docstring."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    if args[:2] == ["flows", "validate"]:
+        from app.cli.validate import validate_command
 
-    configure_from_environment()
-    cli.main(prog_name="flowgate")
+        validate_command.main(args[2:], prog_name="flowgate flows validate")
+    elif args == ["--version"]:
+        click.echo(f"flowgate {flowgate_version()}")
+    else:
+        from app.cli.group import cli
+        from app.logs import configure_from_environment
+
+        configure_from_environment()
+        cli.main(args, prog_name="flowgate")

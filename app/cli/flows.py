@@ -1,87 +1,68 @@
-"""`flowgate flows validate [FILE...]` and `flowgate flows list`: check flows without the app.
+"""`flowgate flows ...`: Flow JSON definitions in FLOWGATE_FLOWS_DIR.
 
-Neither needs keys, secrets or a database: they read FLOWGATE_FLOWS_DIR / FLOWGATE_SCHEMAS_DIR
-and the files given, so they work in CI and in editors before an instance exists.
+`validate` and `list` check flows without the app (no keys, secrets or database), so they
+work in CI and in editors before an instance exists; `validate` lives in app/cli/validate.py
+so that its fast path imports neither Flask nor SQLAlchemy. `push`, `publish`, `status` and
+`preview` talk to Meta's Flows API (docs/flows.md); their module loads on first use.
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+import importlib
 
 import click
 
-from app.cli.instance import load_config
-from app.flowjson.findings import Finding, Level
-from app.flowjson.registry import FlowRegistry, load_definition
-from app.flowjson.validator import validate_text
+from app.cli.validate import light_config, validate_command
+from app.flowjson.registry import FlowRegistry
+
+# name -> ("module:attribute", the first sentence of its help, as `flowgate flows --help` lists it)
+META_COMMANDS: dict[str, tuple[str, str]] = {
+    "push": (
+        "app.cli.metaflows:push_command",
+        "Create or update flow NAME on Meta and upload its Flow JSON.",
+    ),
+    "publish": ("app.cli.metaflows:publish_command", "Publish flow NAME on Meta."),
+    "status": (
+        "app.cli.metaflows:status_command",
+        "Show Meta's status, validation errors and health of flow NAME.",
+    ),
+    "preview": ("app.cli.metaflows:preview_command", "Print the preview URL of flow NAME."),
+}
 
 
-@click.group("flows")
+class FlowsGroup(click.Group):
+    """The Meta commands are imported only when used (or shown with their own help)."""
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in META_COMMANDS and name not in self.commands:
+            module, _, attribute = META_COMMANDS[name][0].partition(":")
+            self.add_command(getattr(importlib.import_module(module), attribute), name)
+        return super().get_command(ctx, name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *META_COMMANDS})
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.commands.get(name) or click.Command(name, help=META_COMMANDS[name][1])
+            rows.append((name, command.get_short_help_str(formatter.width - 20)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group("flows", cls=FlowsGroup)
 def flows_group() -> None:
     """Flow JSON definitions in FLOWGATE_FLOWS_DIR."""
 
 
-def _findings_for(path: Path, flows_dir: Path, schemas_dir: Path) -> list[Finding]:
-    """A file in the flows folder is checked as the registry does (schema, handlers too);
-    any other file as plain Flow JSON (a pywa-style container is split into documents)."""
-    if path.resolve().parent == flows_dir.resolve() and path.suffix == ".json":
-        return list(load_definition(path, schemas_dir / path.name).findings)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return [
-            Finding(
-                "INVALID_FLOW_JSON",
-                Level.ERROR,
-                f"Cannot read the file: {exc}.",
-                "",
-                1,
-                1,
-                str(path),
-            )
-        ]
-    return validate_text(text, str(path))
-
-
-@flows_group.command("validate")
-@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text: file:line:column: LEVEL CODE message (at /pointer); json: an array of findings.",
-)
-def validate_command(files: tuple[Path, ...], fmt: str) -> None:
-    """Validate Flow JSON FILEs (default: every flow in FLOWGATE_FLOWS_DIR).
-
-    Exit status 0 when there is no error (warnings allowed), 1 otherwise.
-    """
-    config = load_config()
-    paths = list(files) or sorted(config.flows_dir.glob("*.json"))
-    findings: list[Finding] = []
-    for path in paths:
-        findings += _findings_for(path, config.flows_dir, config.schemas_dir)
-    errors = sum(1 for f in findings if f.is_error)
-    if fmt == "json":
-        click.echo(json.dumps([f.to_dict() for f in findings], indent=2))
-    else:
-        for finding in findings:
-            click.echo(finding.format())
-    click.echo(
-        f"{len(paths)} file(s) checked: {errors} error(s), {len(findings) - errors} warning(s)",
-        err=True,
-    )
-    if errors:
-        raise SystemExit(1)
+flows_group.add_command(validate_command)
 
 
 @flows_group.command("list")
 def list_command() -> None:
     """List the flows with whether they are served and their finding counts."""
-    config = load_config()
+    config = light_config()
     registry = FlowRegistry.load(config.flows_dir, config.schemas_dir)
     for definition in registry.all():
         errors = sum(1 for f in definition.findings if f.is_error)

@@ -15,7 +15,7 @@ from app.crypto.keys import (
     public_pem,
     write_private_file,
 )
-from app.errors import ConfigError
+from app.errors import ConfigError, FlowgateError
 
 
 @click.group("keys")
@@ -70,3 +70,45 @@ def public(key_file: Path | None) -> None:
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(public_pem(key).decode(), nl=False)
+
+
+@keys_group.command("upload")
+@click.option(
+    "--key",
+    "key_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Private key file (default: the current FLOWGATE_PRIVATE_KEY_FILE).",
+)
+def upload(key_file: Path | None) -> None:
+    """Upload the public key to Meta for FLOWGATE_PHONE_NUMBER_ID and read it back.
+
+    Needed once per phone number, and again after re-registering the number, after a key
+    rotation, or when Meta alerts that the public key is missing (docs/flows.md).
+    """
+    from app.metaflows.api import FlowsApi
+
+    config = load_config()
+    try:
+        key = load_private_key(
+            key_file or config.private_key_files[0], config.private_key_passphrase
+        )
+        if not config.phone_number_id:
+            raise ConfigError("set FLOWGATE_PHONE_NUMBER_ID (the number the key is for)")
+        api = FlowsApi.from_config(config, need_waba=False)
+        pem = public_pem(key).decode()
+        api.set_public_key(config.phone_number_id, pem)
+        held = api.get_public_key(config.phone_number_id)
+    except (ConfigError, FlowgateError) as exc:
+        raise click.ClickException(str(exc)) from None
+    if "".join(str(held.get("business_public_key", "")).split()) != "".join(pem.split()):
+        raise click.ClickException(
+            "Meta answered the upload, but the key it holds is not this one; try again."
+        )
+    status = held.get("business_public_key_signature_status", "unknown")
+    click.echo(
+        f"uploaded the public key for phone number {config.phone_number_id}; Meta holds it "
+        f"(signature status {status})"
+    )
+    if status != "VALID":
+        raise click.ClickException(f"Meta reports signature status {status}, not VALID.")

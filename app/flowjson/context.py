@@ -123,8 +123,8 @@ class Context:
     def error(self, code: str, pointer: str, message: str) -> None:
         self.findings.append(Finding(code, Level.ERROR, message, pointer))
 
-    def warn(self, code: str, pointer: str, message: str) -> None:
-        self.findings.append(Finding(code, Level.WARNING, message, pointer))
+    def warn(self, code: str, pointer: str, message: str, source: str | None = None) -> None:
+        self.findings.append(Finding(code, Level.WARNING, message, pointer, source=source))
 
     def _index(self, screen: Screen) -> None:
         layout = screen.node.get("layout")

@@ -29,6 +29,7 @@ class Finding:
     line: int | None = None
     column: int | None = None
     file: str | None = None
+    source: str | None = None  # the public page a WARNING's level rests on, if any
 
     @property
     def is_error(self) -> bool:
@@ -41,7 +42,12 @@ class Finding:
         """Compiler-style line, so editors can jump to the spot."""
         where = f"{self.file or '<flow>'}:{self.line or 1}:{self.column or 1}"
         at = self.pointer or "/"
-        return f"{where}: {self.level.value} {self.code} {self.message} (at {at})"
+        cited = f" [source: {self.source}]" if self.source else ""
+        return f"{where}: {self.level.value} {self.code} {self.message} (at {at}){cited}"
+
+    def promoted(self) -> Finding:
+        """The same finding as an ERROR (`--strict`: warnings fail CI too)."""
+        return replace(self, level=Level.ERROR)
 
     def to_dict(self) -> dict[str, Any]:
         """Our fields plus the keys of Meta's Flows API validation errors (flow-json.md §4.6)."""
@@ -53,6 +59,7 @@ class Finding:
             "line": self.line,
             "column": self.column,
             "file": self.file,
+            "source": self.source,
             "error": self.code,
             "error_type": self.code,
             "line_start": self.line,

@@ -17,8 +17,6 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from jsonschema import Draft202012Validator, SchemaError
-
 from app.flowjson.findings import Finding, Level, has_errors, join
 from app.flowjson.loader import LoadedText, load_text
 from app.flowjson.schema_sync import schema_findings
@@ -117,6 +115,8 @@ def load_schema(path: Path) -> tuple[dict[str, Any] | None, list[Finding]]:
     schema = loaded.data
     if not isinstance(schema, dict):
         return None, loaded.locate([_schema_error("the schema must be a JSON object", "", path)])
+    from jsonschema import Draft202012Validator, SchemaError  # loaded only with a schema file
+
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as exc:

@@ -1,8 +1,7 @@
 """Component table of flow-json.md §3.1: properties per component, by version.
 
-Character limits on input labels are errors; the others are warnings, because Meta documents
-several of them as "content will truncate" and the rest are UNCONFIRMED as validation errors
-(flow-json.md §3, tolerant choice).
+Every character limit is a warning: Meta documents several as "content will truncate" and
+none as a rejection (docs/flow-validation.md, "Severity").
 """
 
 from __future__ import annotations
@@ -22,7 +21,6 @@ class Prop:
     since: Version | None = None
     enum: tuple[str, ...] | None = None
     maxlen: int | None = None
-    hard: bool = False  # exceeding maxlen is an error, not a warning
 
 
 @dataclass(frozen=True)
@@ -53,7 +51,7 @@ _TEXT_LONG = {
 _SELECT_COMMON = {
     "name": _p(STR),
     "data-source": _p(DATASOURCE),
-    "label": _p(STR, maxlen=30, hard=True),
+    "label": _p(STR, maxlen=30),
     "enabled": _p(BOOL),
     "required": _p(BOOL),
     "visible": _p(BOOL),
@@ -76,7 +74,7 @@ SPECS: dict[str, ComponentSpec] = {
         (2, 1),
         {
             "name": _p(STR),
-            "label": _p(STR, maxlen=20, hard=True),
+            "label": _p(STR, maxlen=20),
             "input-type": _p(
                 STR, enum=("text", "number", "email", "password", "passcode", "phone")
             ),
@@ -97,7 +95,7 @@ SPECS: dict[str, ComponentSpec] = {
         (2, 1),
         {
             "name": _p(STR),
-            "label": _p(STR, maxlen=20, hard=True),
+            "label": _p(STR, maxlen=20),
             "required": _p(BOOL),
             "max-length": _p(INT),
             "helper-text": _p(STR, maxlen=80),
@@ -131,7 +129,7 @@ SPECS: dict[str, ComponentSpec] = {
         {
             "name": _p(STR),
             # M-COMP says 20 (PYWA 30); M-COMP wins.
-            "label": _p(STR, maxlen=20, hard=True),
+            "label": _p(STR, maxlen=20),
             "data-source": _p(DATASOURCE),
             "enabled": _p(BOOL),
             "required": _p(BOOL),
@@ -147,7 +145,7 @@ SPECS: dict[str, ComponentSpec] = {
         (6, 3),
         {
             "name": _p(STR),
-            "label": _p(STR, maxlen=80, hard=True),
+            "label": _p(STR, maxlen=80),
             "data-source": _p(DATASOURCE),
             "min-selected-items": _p(INT),
             "max-selected-items": _p(INT),
@@ -165,7 +163,7 @@ SPECS: dict[str, ComponentSpec] = {
     "Footer": ComponentSpec(
         (2, 1),
         {
-            "label": _p(STR, maxlen=35, hard=True),
+            "label": _p(STR, maxlen=35),
             "on-click-action": _p(ACTION),
             "left-caption": _p(STR, maxlen=15),
             "center-caption": _p(STR, maxlen=15),
@@ -179,7 +177,7 @@ SPECS: dict[str, ComponentSpec] = {
         {
             "name": _p(STR),
             # M-COMP says 120 (PYWA 30); M-COMP wins.
-            "label": _p(STR, maxlen=120, hard=True),
+            "label": _p(STR, maxlen=120),
             "required": _p(BOOL),
             "visible": _p(BOOL),
             "on-click-action": _p(ACTION),
@@ -199,7 +197,7 @@ SPECS: dict[str, ComponentSpec] = {
         (2, 1),
         {
             "name": _p(STR),
-            "label": _p(STR, maxlen=40, hard=True),
+            "label": _p(STR, maxlen=40),
             "min-date": _p(STR),
             "max-date": _p(STR),
             "unavailable-dates": _p(STRLIST),
@@ -217,7 +215,7 @@ SPECS: dict[str, ComponentSpec] = {
         (6, 1),
         {
             "name": _p(STR),
-            "label": _p(STR_OR_OBJ, maxlen=40, hard=True),
+            "label": _p(STR_OR_OBJ, maxlen=40),
             "title": _p(STR, maxlen=80),
             "description": _p(STR, maxlen=300),
             "helper-text": _p(STR_OR_OBJ, maxlen=80),
@@ -282,7 +280,7 @@ SPECS: dict[str, ComponentSpec] = {
         V4,
         {
             "name": _p(STR),
-            "label": _p(STR, maxlen=80, hard=True),
+            "label": _p(STR, maxlen=80),
             "description": _p(STR, maxlen=300),
             "photo-source": _p(STR, enum=("camera_gallery", "camera", "gallery")),
             "max-file-size-kb": _p(INT),
@@ -298,7 +296,7 @@ SPECS: dict[str, ComponentSpec] = {
         V4,
         {
             "name": _p(STR),
-            "label": _p(STR, maxlen=80, hard=True),
+            "label": _p(STR, maxlen=80),
             "description": _p(STR, maxlen=300),
             "max-file-size-kb": _p(INT),
             "min-uploaded-documents": _p(INT),

@@ -17,6 +17,7 @@ from app.flowjson.rules import (
     components,
     conditions,
     datamodel,
+    expressions,
     footers,
     items,
     limits,
@@ -41,6 +42,7 @@ RULES = (
     actions,
     references,
     conditions,
+    expressions,
     routing,
 )
 _TOP_KEYS = toplevel.TOP_KEYS

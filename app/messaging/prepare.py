@@ -157,7 +157,10 @@ def _flow(registry: Any, token_secret: str | None, request: MessageRequest) -> P
     _require(request, "flow", "body", "cta")
     assert request.flow is not None and request.body is not None and request.cta is not None
     if (request.meta_flow_id is None) == (request.meta_flow_name is None):
-        message = "exactly one of meta_flow_id and meta_flow_name (Meta's Flow)"
+        message = (
+            "exactly one of meta_flow_id and meta_flow_name (Meta's Flow), unless the flow was "
+            "pushed with `flowgate flows push`"
+        )
         raise InvalidRequest(
             "invalid body", details={"meta_flow_id": [message], "meta_flow_name": [message]}
         )

@@ -37,6 +37,7 @@ from app.messaging.graph import (
 )
 from app.messaging.payloads import FREE_FORM, MessageRequest
 from app.messaging.prepare import Prepared, prepare
+from app.metaflows.store import with_stored_flow_id
 from app.models import Contact, OutboundMessage
 
 log = logging.getLogger("flowgate.messaging")
@@ -68,7 +69,7 @@ def send_message(
 ) -> SentMessage:
     """Send `request` (see the module docstring). Owns the session's transactions: it
     commits the 131047 window closure and the stored OutboundMessage."""
-    prepared = prepare(registry, token_secret, request)
+    prepared = prepare(registry, token_secret, with_stored_flow_id(session, request))
     if client is None:
         raise SendingNotConfigured(
             "Sending is not configured: set FLOWGATE_ACCESS_TOKEN and FLOWGATE_PHONE_NUMBER_ID."

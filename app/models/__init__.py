@@ -3,6 +3,7 @@
 from app.models.base import Base, UTCDateTime
 from app.models.contacts import Contact
 from app.models.inbox import FlowAlert, InboundNotification, MessageStatus, OutboundMessage
+from app.models.metaflows import MetaFlow
 from app.models.sessions import FlowSession
 from app.models.submissions import Submission
 from app.models.webhooks import Delivery, DeliveryAttempt, Event, WebhookEndpoint
@@ -17,6 +18,7 @@ __all__ = [
     "FlowSession",
     "InboundNotification",
     "MessageStatus",
+    "MetaFlow",
     "OutboundMessage",
     "Submission",
     "UTCDateTime",

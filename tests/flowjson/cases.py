@@ -580,7 +580,7 @@ case(
     "label-too-long",
     basic,
     put(f"{C0}/1/label", "Your full legal name please"),
-    expect=[("MAX_CHARS_EXCEEDED", E, f"{C0}/1/label")],
+    expect=[("MAX_CHARS_EXCEEDED", W, f"{C0}/1/label")],
 )
 case(
     "helper-text-too-long",
@@ -672,14 +672,14 @@ case(
     "date-format-from-5-0",
     basic,
     add(C0, {"type": "DatePicker", "name": "d", "label": "D", "min-date": "01/02/2026"}),
-    expect=[("INVALID_PROPERTY_VALUE_FORMAT", E, f"{C0}/2/min-date")],
+    expect=[("INVALID_PROPERTY_VALUE_FORMAT", W, f"{C0}/2/min-date")],
 )
 case(
     "date-format-before-5-0",
     basic,
     version("4.0"),
     add(C0, {"type": "DatePicker", "name": "d", "label": "D", "max-date": "2026-01-01"}),
-    expect=[FROZEN, ("INVALID_PROPERTY_VALUE_FORMAT", E, f"{C0}/2/max-date")],
+    expect=[FROZEN, ("INVALID_PROPERTY_VALUE_FORMAT", W, f"{C0}/2/max-date")],
 )
 case(
     "init-value-inside-form",
@@ -1416,7 +1416,7 @@ case(
     "footer-label-too-long",
     basic,
     put(f"{C0}/2/label", "Continue to the next step of the form"),
-    expect=[("MAX_CHARS_EXCEEDED", E, f"{C0}/2/label")],
+    expect=[("MAX_CHARS_EXCEEDED", W, f"{C0}/2/label")],
 )
 case(
     "components-outside-form-before-4-0-dropdown",

@@ -35,4 +35,5 @@ def test_upgrade_twice_is_a_no_op(database_url: str) -> None:
             version = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar_one()
     finally:
         engine.dispose()
-    assert version == ScriptDirectory.from_config(alembic_config(database_url)).get_current_head()
+    head = ScriptDirectory.from_config(alembic_config(database_url)).get_current_head()
+    assert version == head

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from app.flowjson import sources
 from app.flowjson.context import Component, Context
 from app.flowjson.findings import join
 from app.flowjson.values import is_dynamic
@@ -167,11 +168,21 @@ def _dates(ctx: Context, comp: Component) -> None:
                     if isinstance(value, list)
                     else join(comp.pointer, key)
                 )
-                ctx.error(
-                    "INVALID_PROPERTY_VALUE_FORMAT",
-                    pointer,
-                    f"Dates in Flow JSON {'5.0+' if iso else 'before 5.0'} must be {expected}.",
-                )
+                if comp.type == "CalendarPicker":
+                    ctx.error(
+                        "INVALID_PROPERTY_VALUE_FORMAT",
+                        pointer,
+                        f"CalendarPicker dates must be {expected}.",
+                    )
+                else:  # Meta's pages disagree on DatePicker formats around 5.0: warn only
+                    ctx.warn(
+                        "INVALID_PROPERTY_VALUE_FORMAT",
+                        pointer,
+                        f"DatePicker dates in Flow JSON {'5.0+' if iso else 'before 5.0'} should "
+                        f"be {expected}; Meta's pages disagree on the format around 5.0 "
+                        "(milliseconds or 'YYYY-MM-DD').",
+                        source=sources.M_COMP,
+                    )
     if comp.type == "CalendarPicker":
         days = node.get("include-days")
         if isinstance(days, list):

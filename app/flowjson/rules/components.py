@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.flowjson import spec
+from app.flowjson import sources, spec
 from app.flowjson.context import Component, Context
 from app.flowjson.findings import join
 from app.flowjson.values import is_blank, is_dynamic, is_expression, mixes_static_and_dynamic
@@ -165,12 +165,25 @@ def _check_value(
             f"Value should be one of: [{', '.join(prop.enum)}].",
         )
     if prop.maxlen and isinstance(value, str) and not dynamic and len(value) > prop.maxlen:
-        (ctx.error if prop.hard else ctx.warn)(
+        # Meta documents these limits but never says a longer value is rejected (several are
+        # "content will truncate"): a WARNING citing the page (docs/flow-validation.md).
+        ctx.warn(
             "MAX_CHARS_EXCEEDED",
             pointer,
-            f"Property '{key}' has {len(value)} characters; the limit is {prop.maxlen}"
-            + ("." if prop.hard else " (WhatsApp may truncate it)."),
+            f"Property '{key}' has {len(value)} characters; Meta's components reference gives "
+            f"{prop.maxlen}{_other_reading(comp.type, key)} and does not say longer text is "
+            "rejected (WhatsApp may truncate it).",
+            source=sources.M_COMP,
         )
+
+
+# Limits where pywa's reading differs from Meta's page (flow-json.md §3.1).
+_PYWA_LIMITS = {("Dropdown", "label"): 30, ("OptIn", "label"): 30, ("EmbeddedLink", "text"): 35}
+
+
+def _other_reading(kind: str | None, key: str) -> str:
+    other = _PYWA_LIMITS.get((kind or "", key))
+    return f" (pywa uses {other})" if other else ""
 
 
 def _check_blanks(ctx: Context, comp: Component, value: Any, pointer: str, top: bool) -> None:

@@ -1,4 +1,10 @@
-"""If conditions: grammar, operand types and the validator's messages (flow-json.md §4.4)."""
+"""If conditions and backtick expressions: one parser, one set of type rules.
+
+Conditions (flow-json.md §4.4, 4.0+) and nested expressions in backticks (§4.3, 6.0+) share
+the grammar and the operand type rules ("validated during Flow JSON creation time"); an
+expression adds arithmetic (`+ - * / %`, numbers only) and string concatenation (members
+side by side, separated by spaces). See docs/flow-validation.md.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +18,7 @@ from app.flowjson.types import reference_type
 _TOKEN = re.compile(
     r"\s*(?:(?P<ref>\$\{[^}]*\})|(?P<str>'(?:[^'\\]|\\.)*')|(?P<num>\d+(?:\.\d+)?)"
     r"|(?P<bool>true|false)|(?P<op>==|!=|>=|<=|&&|\|\||>|<|!)|(?P<paren>[()])"
-    r"|(?P<minus>-)|(?P<quote>')|(?P<bad>\S))"
+    r"|(?P<minus>-)|(?P<arith>[+*/%])|(?P<quote>')|(?P<bad>\S))"
 )
 
 
@@ -26,21 +32,42 @@ class Operand:
     literal: bool
 
 
+_NUMERIC = frozenset({"number", "integer"})
+_ARITH = frozenset({"+", "-", "*", "/", "%"})
+_CONCAT = "concat"  # marks the level where members side by side are joined as a string
+
+
+def _type(value: str | None) -> str | None:
+    return "number" if value == "integer" else value
+
+
 class _Parser:
-    def __init__(self, text: str, screen: Screen) -> None:
+    _CONDITION_LEVELS: tuple[tuple[str, ...], ...] = (
+        ("||",),
+        ("&&",),
+        ("==", "!="),
+        (">", ">=", "<", "<="),
+    )
+    _EXPRESSION_LEVELS = (*_CONDITION_LEVELS, (_CONCAT,), ("+", "-"), ("*", "/", "%"))
+
+    def __init__(self, text: str, screen: Screen, expression: bool = False) -> None:
         self.screen = screen
+        self.expression = expression
+        self._LEVELS = self._EXPRESSION_LEVELS if expression else self._CONDITION_LEVELS
         self.tokens: list[tuple[str, str, int]] = []
         for m in _TOKEN.finditer(text):
             kind = m.lastgroup or "bad"
             value = m.group(kind)
             if kind == "quote":
                 raise ConditionError("Missing closing quote for string.")
-            if kind == "bad":
+            if kind == "bad" or (kind == "arith" and not expression):
                 raise ConditionError(
                     f"Unexpected character '{value}' at column {m.start(kind) + 1}."
                 )
-            if kind == "minus":
+            if kind == "minus" and not expression:
                 raise ConditionError("A numerical value is expected to follow the negative sign.")
+            if kind in ("minus", "arith"):
+                kind = "op"
             self.tokens.append((kind, value, m.start(kind) + 1))
         self.pos = 0
 
@@ -58,11 +85,11 @@ class _Parser:
             raise ConditionError(f"Missing operator before '{tok[1]}' at column {tok[2]}.")
         return result
 
-    _LEVELS = (("||",), ("&&",), ("==", "!="), (">", ">=", "<", "<="))
-
     def binary(self, level: int) -> Operand:
         if level == len(self._LEVELS):
             return self.unary()
+        if self._LEVELS[level] == (_CONCAT,):
+            return self.concat(level)
         left = self.binary(level + 1)
         while (tok := self.peek()) is not None and tok[0] == "op" and tok[1] in self._LEVELS[level]:
             self.pos += 1
@@ -72,7 +99,27 @@ class _Parser:
             left = self.combine(tok[1], left, right)
         return left
 
+    def concat(self, level: int) -> Operand:
+        """Members side by side (`'Hello ' ${form.name}`) are joined into one string."""
+        first = self.binary(level + 1)
+        members = [first]
+        while (tok := self.peek()) is not None and (
+            tok[0] in ("ref", "str", "num", "bool") or tok[1] in ("(", "!")
+        ):
+            members.append(self.binary(level + 1))
+        if len(members) == 1:
+            return first
+        return Operand("string", all(m.literal for m in members))
+
     def combine(self, op: str, left: Operand, right: Operand) -> Operand:
+        if op in _ARITH:
+            found = {t for t in (left.type, right.type) if t is not None} - _NUMERIC
+            if found:
+                raise ConditionError(
+                    f"Operator '{op}' works on numbers only, not {' or '.join(sorted(found))}; "
+                    "join strings by writing them side by side, separated by spaces."
+                )
+            return Operand("number", left.literal and right.literal)
         if left.literal and right.literal:
             raise ConditionError("An operator cannot not have literals on both sides.")
         types = {t for t in (left.type, right.type) if t is not None}
@@ -98,6 +145,12 @@ class _Parser:
             if operand.type not in (None, "boolean"):
                 raise ConditionError("Invalid operand format: '!' negates a boolean.")
             return Operand("boolean", operand.literal)
+        if tok[1] == "-" and self.expression:
+            self.pos += 1
+            operand = self.unary()
+            if operand.type not in (None, "number"):
+                raise ConditionError("A numerical value is expected to follow the negative sign.")
+            return Operand("number", operand.literal)
         return self.primary()
 
     def primary(self) -> Operand:
@@ -115,7 +168,7 @@ class _Parser:
             self.pos += 1
             return inner
         if kind == "ref":
-            return Operand(reference_type(self.screen, value[2:-1]), False)
+            return Operand(_type(reference_type(self.screen, value[2:-1])), False)
         if kind == "str":
             return Operand("string", True)
         if kind == "num":
@@ -139,6 +192,17 @@ def condition_problem(text: str, screen: Screen) -> str | None:
     if result.type not in (None, "boolean"):
         return "Expected single operand to be a boolean."
     return None
+
+
+def expression_problem(text: str, screen: Screen) -> tuple[str | None, str | None]:
+    """(None, result type) when the backtick expression `text` is valid on `screen`, else
+    (the message, None). The type is boolean, number, string or None (unknown)."""
+    try:
+        parser = _Parser(text[1:-1], screen, expression=True)
+        result = parser.parse()
+    except ConditionError as exc:
+        return str(exc), None
+    return None, result.type
 
 
 def check(ctx: Context) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from app.flowjson import sources
 from app.flowjson.context import Component, Context
 from app.flowjson.findings import join
 
@@ -93,7 +94,9 @@ def _options(ctx: Context, comp: Component, items: list[Any]) -> None:
                 ctx.warn(
                     "MAX_CHARS_EXCEEDED",
                     join(item_ptr, key),
-                    f"Option {key} has {len(value)} characters; WhatsApp allows {limit}.",
+                    f"Option {key} has {len(value)} characters; Meta's components reference "
+                    f"gives {limit} and does not say longer text is rejected.",
+                    source=sources.M_COMP,
                 )
         color = item.get("color")
         if isinstance(color, str) and not _COLOR.match(color):
@@ -164,6 +167,7 @@ def _nav_items(ctx: Context, comp: Component, items: list[Any]) -> None:
                         sub_ptr,
                         f"'{part}.{key}' has {len(sub)} characters; WhatsApp truncates after "
                         f"{limits[key]}.",
+                        source=sources.M_COMP,
                     )
         if "end" in item and large:
             ctx.error(

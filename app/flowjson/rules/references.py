@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -73,6 +74,13 @@ def _check_string(ctx: Context, screen: Screen, text: str, pointer: str, in_payl
 
 
 def _problem(ctx: Context, screen: Screen, body: str) -> tuple[str, str, str] | None:
+    if (fix := _expression_fix(body)) is not None:
+        return (
+            "error",
+            "INVALID_PROPERTY_VALUE",
+            f"'${{{body}}}' is an expression written inside a reference; use backticks: "
+            f'"{fix}" (nested expressions, Flow JSON 6.0+).',
+        )
     parts = body.split(".")
     root = parts[0]
     if root == "data" and len(parts) > 1:
@@ -138,6 +146,20 @@ def _problem(ctx: Context, screen: Screen, body: str) -> tuple[str, str, str] | 
             )
         return None
     return ("error", "INVALID_PROPERTY_VALUE", f"Unknown dynamic reference '${{{body}}}'.")
+
+
+_PATH = re.compile(r"^\s*([A-Za-z_][\w-]*(?:\.[\w-]+)*)\s*(.*)$", re.DOTALL)
+_OPERATORS = re.compile(r"==|!=|>=|<=|&&|\|\||[<>!+*/%'()]|\s-\s")
+
+
+def _expression_fix(body: str) -> str | None:
+    """The backtick form of `${form.d != ''}`, i.e. "`${form.d} != ''`"; None for a path."""
+    if not _OPERATORS.search(body):
+        return None
+    match = _PATH.match(body)
+    if match is None or not match.group(2):
+        return None
+    return f"`${{{match.group(1)}}} {match.group(2).strip()}`"
 
 
 def _check_fit(ctx: Context, screen: Screen, comp: Component) -> None:
