@@ -24,8 +24,6 @@ def create_app(config: Mapping[str, Any] | Config | None = None) -> Flask:
     Raises `app.errors.ConfigError` when a required secret or the private key is missing:
     Flowgate never starts half-guarded.
     """
-    import logging
-
     from flask import Flask
 
     from app.runtime import Runtime
