@@ -51,6 +51,8 @@ class Config:
     graph_api_url: str = DEFAULT_GRAPH_API_URL
     access_token: str | None = field(default=None, repr=False)
     phone_number_id: str | None = None
+    metrics_token: str | None = field(default=None, repr=False)
+    meta_flow_ids: tuple[str, ...] = ()  # "name=meta flow id" pairs (docs/operations.md)
     testing: bool = False
 
     @property
@@ -113,6 +115,8 @@ class Config:
             graph_api_url=get("GRAPH_API_URL") or DEFAULT_GRAPH_API_URL,
             access_token=get("ACCESS_TOKEN"),
             phone_number_id=get("PHONE_NUMBER_ID"),
+            metrics_token=get("METRICS_TOKEN"),
+            meta_flow_ids=_split(get("META_FLOW_IDS")),
             testing=str(values.get("TESTING", "")).lower() in ("1", "true"),
         )
 

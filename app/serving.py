@@ -33,3 +33,47 @@ backlog = 2048
 limit_request_line = 8190
 limit_request_fields = 100
 accesslog = os.environ.get("FLOWGATE_ACCESS_LOG") or None
+
+
+# --- metrics and health across worker processes (docs/operations.md) -------------------------
+# prometheus_client's multiprocess mode: each worker writes its values to files in one
+# directory and GET /metrics sums them. The directory is chosen here, in the master, before
+# any worker imports the app (so do not use --preload), and emptied at every start as the
+# library requires. PROMETHEUS_MULTIPROC_DIR, when set, is used (and emptied) instead.
+_created_metrics_dir: list[str] = []
+
+
+def on_starting(server: object) -> None:
+    import tempfile
+    from pathlib import Path
+
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not directory:
+        directory = tempfile.mkdtemp(prefix="flowgate-metrics-")
+        _created_metrics_dir.append(directory)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    for stale in Path(directory).glob("*.db"):
+        stale.unlink()
+
+
+def worker_exit(server: object, worker: object) -> None:
+    """Write the worker's last health figures before it goes."""
+    app = getattr(worker, "wsgi", None)
+    observer = getattr(app, "extensions", {}).get("flowgate.observer")
+    if observer is not None and observer.rollup is not None:
+        observer.rollup.stop()
+
+
+def child_exit(server: object, worker: object) -> None:
+    """A dead worker's live gauges go; its counters stay in the sums (they never go down)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]
+
+
+def on_exit(server: object) -> None:
+    import shutil
+
+    for directory in _created_metrics_dir:
+        shutil.rmtree(directory, ignore_errors=True)

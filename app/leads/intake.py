@@ -34,6 +34,7 @@ from app.leads.sanitize import clean_text, clip
 from app.leads.validation import error, split_fields, validate_fields
 from app.leads.window import WindowState, window_state
 from app.models import Contact, Submission
+from app.ops.committed import note_lead
 
 if TYPE_CHECKING:
     from app.flowjson.registry import FlowDefinition, FlowRegistry
@@ -158,6 +159,8 @@ def record_submission(
     submission = Submission(**values)
     make_transient_to_detached(submission)
     session.add(submission)
+    note_lead(session, intake.flow if _definition(registry, intake.flow) else None,
+              intake.source, values["status"])  # fmt: skip
     if not errors:
         data = event_data(submission, window_state(contact, submitted_at))
         enqueue_event(session, EVENT_TYPE, data, submission_id=submission.id)

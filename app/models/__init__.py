@@ -2,6 +2,7 @@
 
 from app.models.base import Base, UTCDateTime
 from app.models.contacts import Contact
+from app.models.health import FlowHealthMinute, FlowHealthState
 from app.models.inbox import FlowAlert, InboundNotification, MessageStatus, OutboundMessage
 from app.models.sessions import FlowSession
 from app.models.submissions import Submission
@@ -14,6 +15,8 @@ __all__ = [
     "DeliveryAttempt",
     "Event",
     "FlowAlert",
+    "FlowHealthMinute",
+    "FlowHealthState",
     "FlowSession",
     "InboundNotification",
     "MessageStatus",

@@ -35,7 +35,7 @@ def _close_session(_exc: BaseException | None) -> None:
 
 def register_web(app: Flask) -> None:
     """Attach every blueprint and the JSON error handlers to `app`."""
-    from app.web import api, endpoint, errors, health, meta
+    from app.web import api, endpoint, errors, health, meta, metrics
 
     errors.register(app)
     app.teardown_appcontext(_close_session)
@@ -43,3 +43,4 @@ def register_web(app: Flask) -> None:
     endpoint.register(app)
     app.register_blueprint(meta.bp)
     api.register(app)
+    app.register_blueprint(metrics.bp)

@@ -16,6 +16,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from app.crypto.signatures import verify_hub_signature
 from app.leads.inbox import INVALID, Inbox, receive
+from app.ops.metrics import count_notification
 from app.web import runtime
 from app.web.errors import error_response
 
@@ -50,10 +51,13 @@ def notification() -> Response:
     header = request.headers.get("X-Hub-Signature-256")
     rt = runtime()
     if not header:
+        count_notification("rejected")
         return error_response(401, "missing_signature", "X-Hub-Signature-256 is required.")
     if not verify_hub_signature(rt.config.app_secrets, body, header):
+        count_notification("rejected")
         return error_response(403, "bad_signature", "X-Hub-Signature-256 does not match.")
     receipt = receive(Inbox(rt.db, rt.registry, rt.config.token_secret), body)
+    count_notification("duplicate" if receipt.duplicate else receipt.status)
     if receipt.status == INVALID:
         return error_response(
             400,
