@@ -27,6 +27,13 @@ from app.models import Delivery
 log = logging.getLogger("flowgate.metrics")
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+# Loopback, RFC 1918 private, RFC 6598 shared (carrier-grade NAT), link-local, RFC 4193 unique
+# local: the networks a scraper inside the deployment comes from.
+INTERNAL = tuple(
+    ipaddress.ip_network(n)
+    for n in ("127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10",
+              "169.254.0.0/16", "::1/128", "fc00::/7", "fe80::/10")  # fmt: skip
+)
 
 
 class OutboxCollector(Collector):
@@ -77,7 +84,7 @@ def render(db: Database | None) -> bytes:
 
 def allowed(remote_addr: str | None, authorization: str | None, token: str | None) -> bool:
     """With a token configured, only `Authorization: Bearer <token>` (any address); without
-    one, only loopback and private (internal) addresses."""
+    one, only loopback and internal (INTERNAL) addresses."""
     if token:
         scheme, _, given = (authorization or "").partition(" ")
         return scheme.lower() == "bearer" and hmac.compare_digest(
@@ -89,4 +96,4 @@ def allowed(remote_addr: str | None, authorization: str | None, token: str | Non
         return False
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
-    return address.is_loopback or address.is_private
+    return any(address in network for network in INTERNAL)
