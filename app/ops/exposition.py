@@ -31,8 +31,17 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 # local: the networks a scraper inside the deployment comes from.
 INTERNAL = tuple(
     ipaddress.ip_network(n)
-    for n in ("127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10",
-              "169.254.0.0/16", "::1/128", "fc00::/7", "fe80::/10")  # fmt: skip
+    for n in (
+        "127.0.0.0/8",
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "100.64.0.0/10",
+        "169.254.0.0/16",
+        "::1/128",
+        "fc00::/7",
+        "fe80::/10",
+    )
 )
 
 
