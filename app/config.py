@@ -53,6 +53,7 @@ class Config:
     phone_number_id: str | None = None
     metrics_token: str | None = field(default=None, repr=False)
     meta_flow_ids: tuple[str, ...] = ()  # "name=meta flow id" pairs (docs/operations.md)
+    metrics_enabled: bool = True  # per-request endpoint recording (docs/operations.md)
     testing: bool = False
 
     @property
@@ -117,6 +118,8 @@ class Config:
             phone_number_id=get("PHONE_NUMBER_ID"),
             metrics_token=get("METRICS_TOKEN"),
             meta_flow_ids=_split(get("META_FLOW_IDS")),
+            metrics_enabled=str(get("METRICS_ENABLED") or "1").lower()
+            not in ("0", "false", "no", "off"),
             testing=str(values.get("TESTING", "")).lower() in ("1", "true"),
         )
 

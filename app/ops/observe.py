@@ -24,12 +24,16 @@ class EndpointObserver:
     def __init__(self, runtime: Runtime | None = None, rollup: Rollup | None = None) -> None:
         self.meter = EndpointMeter()
         self.rollup = rollup
-        if rollup is None and runtime is not None:
+        # FLOWGATE_METRICS_ENABLED=0: record nothing (bench/endpoint.py measures the cost so).
+        self.enabled = runtime is None or runtime.config.metrics_enabled
+        if rollup is None and runtime is not None and self.enabled:
             from app.ops.rollup import Rollup
 
             self.rollup = Rollup.for_runtime(runtime)
 
     def observe(self, flow: str, reply: Reply | None, status: int, seconds: float) -> None:
+        if not self.enabled:
+            return
         action = action_label(reply.action) if reply is not None else ""
         result = outcome(status, seconds, reply is not None and reply.handler_error)
         self.meter.observe(flow, action, status, result, seconds)
