@@ -93,11 +93,11 @@ def worker_command(
     click.echo(f"worker {settings.owner}: delivering (concurrency {concurrency})", err=True)
     from app.ops import worker_exposition  # docs/operations.md
 
-    stop_metrics = worker_exposition.start(metrics_port, metrics_host, metrics_textfile)
+    exposition = worker_exposition.start(metrics_port or None, metrics_host, metrics_textfile)
     try:
         stats = worker.run(drain=drain)
     finally:
-        stop_metrics()
+        exposition.stop()
         db.dispose()
     click.echo(
         f"worker stopped: {stats.claimed} claimed, {stats.delivered} delivered, "

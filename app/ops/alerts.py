@@ -7,6 +7,7 @@ Here the newest alert of each kind decides its state:
 - FLOW_STATUS_CHANGE: active while the newest change is to THROTTLED or BLOCKED; a change to
   anything else (PUBLISHED after recovery) clears it.
 - FLOW_VERSION_EXPIRY_WARNING and any other event: active for VERSION_WARNING_DAYS.
+Alerts older than VERSION_WARNING_DAYS are not read.
 Meta names a Flow by its id; FLOWGATE_META_FLOW_IDS (`name=id,...`) tells which flow file it
 is. An alert whose Flow id is not listed there is shown for every flow, marked
 `"matched": false`, and changes no flow's status (docs/operations.md).
@@ -63,7 +64,10 @@ def flow_alerts(
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(active alerts of `flow` and unmatched ones, those cleared in the last 24 h)."""
     mine = [meta_id for meta_id, name in flow_ids.items() if name == flow]
-    rows = session.scalars(select(FlowAlert).order_by(FlowAlert.occurred_at)).all()
+    since = now - timedelta(days=VERSION_WARNING_DAYS)  # older alerts are not read at all
+    rows = session.scalars(
+        select(FlowAlert).where(FlowAlert.occurred_at >= since).order_by(FlowAlert.occurred_at)
+    ).all()
     latest: dict[tuple[Any, ...], dict[str, Any]] = {}
     for alert in rows:
         matched = alert.meta_flow_id in mine

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from prometheus_client import REGISTRY, start_http_server, write_to_textfile
 
@@ -18,14 +19,29 @@ log = logging.getLogger("flowgate.metrics")
 TEXTFILE_EVERY = 5.0
 
 
+@dataclass
+class Exposition:
+    """What `start` started: the bound port (if any) and how to stop it all."""
+
+    port: int | None = None
+    stoppers: list[Callable[[], None]] = field(default_factory=list)
+
+    def stop(self) -> None:
+        """Stop serving; the textfile gets a last write."""
+        for stopper in self.stoppers:
+            stopper()
+
+
 def start(
-    port: int = 0, host: str = "127.0.0.1", textfile: str | None = None
-) -> Callable[[], None]:
-    """Start what is configured; returns a function that stops it (and writes a last file)."""
-    stoppers: list[Callable[[], None]] = []
-    if port:
+    port: int | None = None, host: str = "127.0.0.1", textfile: str | None = None
+) -> Exposition:
+    """Start what is configured (`port` 0 picks a free one; None: no port)."""
+    out = Exposition()
+    stoppers = out.stoppers
+    if port is not None:
         server, thread = start_http_server(port, addr=host)
-        log.info("worker metrics on http://%s:%d/metrics", host, server.server_port)
+        out.port = int(server.server_port)
+        log.info("worker metrics on http://%s:%d/metrics", host, out.port)
 
         def stop_server() -> None:
             server.shutdown()
@@ -55,9 +71,4 @@ def start(
             write()
 
         stoppers.append(stop_writer)
-
-    def stop() -> None:
-        for stopper in stoppers:
-            stopper()
-
-    return stop
+    return out

@@ -6,7 +6,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.leads.meta import post
+from tests.leads.meta import LEAD, nfm_reply, post, token_for
 
 FLOW = "appointment"
 
@@ -53,3 +53,19 @@ def test_values_follow_known_traffic(app: Flask, client: FlaskClient, wa) -> Non
     post(client, {"object": "whatsapp_business_account", "entry": []}, secret="wrong")
     assert value(client, "flowgate_notifications_total", result="rejected") == notes + 1
     assert value(client, "flowgate_deliveries_pending") == 0
+
+
+def test_leads_are_counted_once_each(client: FlaskClient) -> None:
+    valid = {"flow": "lead_capture", "source": "webhook", "status": "valid"}
+    invalid = {**valid, "status": "invalid"}
+    before = value(client, "flowgate_leads_total", **valid)
+    before_invalid = value(client, "flowgate_leads_total", **invalid)
+    wa_id = "5511912345678"
+    notification = nfm_reply(LEAD, wa_id=wa_id, token=token_for(wa_id), message_id="wamid.m1")
+    assert post(client, notification).status_code == 200
+    assert post(client, notification).status_code == 200  # Meta re-delivers: not a new lead
+    bad = nfm_reply({"name": ""}, wa_id=wa_id, token=token_for(wa_id), message_id="wamid.m2")
+    assert post(client, bad).status_code == 200
+    assert value(client, "flowgate_leads_total", **valid) == before + 1
+    assert value(client, "flowgate_leads_total", **invalid) == before_invalid + 1
+    assert value(client, "flowgate_notifications_total", result="duplicate") >= 1
