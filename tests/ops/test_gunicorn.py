@@ -17,10 +17,12 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from prometheus_client.parser import text_string_to_metric_families
 
 from app.db import Database
+from tests.conftest import API_TOKEN
 from tests.ops.server import Server, gunicorn, ping_request
 
 CONNECTIONS, PER_CONNECTION = 32, 12
 PATH = "/flows/appointment/endpoint"
+AUTH = f"Bearer {API_TOKEN}"
 
 
 def samples(server: Server) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -37,8 +39,14 @@ def samples(server: Server) -> dict[tuple[str, tuple[tuple[str, str], ...]], flo
     }
 
 
+HANDSHAKE = (
+    "/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=test-verify-token&hub.challenge=42"
+)
+
+
 def keep_alive_load(server: Server, key: rsa.RSAPrivateKey) -> list[int]:
-    """32 connections opened first, then 12 pings over each, all connections at once."""
+    """32 connections opened first, then over each, all at once: 12 pings, a webhook handshake
+    and an admin API request (the three surfaces share the server)."""
     requests = [ping_request(key) for _ in range(8)]
     conns = [server.connection() for _ in range(CONNECTIONS)]
     for conn in conns:
@@ -53,6 +61,11 @@ def keep_alive_load(server: Server, key: rsa.RSAPrivateKey) -> list[int]:
             payload = answer.read()
             statuses.append(answer.status)
             assert cipher.decrypt(payload) == {"data": {"status": "active"}}
+        for path, headers in ((HANDSHAKE, {}), ("/api/v1/flows", {"Authorization": AUTH})):
+            conn.request("GET", path, headers=headers)
+            answer = conn.getresponse()
+            answer.read()
+            statuses.append(answer.status)
         conn.close()
         return statuses
 
@@ -82,9 +95,10 @@ def test_two_workers_share_keep_alive_load_and_metrics_sum_them(
         before = samples(server)
         after = samples(server)
         pids = server.pids_in_access_log(PATH)
+        other = server.pids_in_access_log("/webhooks/") + server.pids_in_access_log("/api/v1/")
 
     total = CONNECTIONS * PER_CONNECTION
-    assert statuses == [200] * total
+    assert statuses == [200] * (total + 2 * CONNECTIONS)
     ok = ("flowgate_endpoint_requests_total",
           (("action", "ping"), ("flow", "appointment"), ("status", "200")))  # fmt: skip
     assert before[ok] == after[ok] == total  # the same sum whichever worker answers
@@ -115,3 +129,8 @@ def test_two_workers_share_keep_alive_load_and_metrics_sum_them(
     assert len(served) == 2, served
     for pid, n in served.items():
         assert n >= 0.25 * len(pids), (pid, served)
+    others = Counter(other)
+    assert len(other) == 2 * CONNECTIONS
+    assert set(others) == set(served)
+    for pid, n in others.items():
+        assert n >= 0.25 * len(other), (pid, others)
