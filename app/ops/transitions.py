@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from app import clock
 from app.delivery.outbox import enqueue_event
@@ -35,37 +36,47 @@ _TABLE = FlowHealthState.__table__
 def evaluate(
     db: Database, flow: str, config: Config, now: datetime | None = None
 ) -> dict[str, Any]:
-    """The flow's health now; records (and announces) a status change."""
+    """The flow's health now; records (and announces) a status change.
+
+    Read first without the write lock (the usual case: nothing changed); only a change opens
+    a write transaction, which reads the stored status again before the conditional update.
+    """
     now = now or clock.now()
     flow_ids = parse_flow_ids(config.meta_flow_ids)
+    with db.session() as session:
+        doc = flow_health(session, flow, flow_ids, now)
+        stored = session.execute(select(_TABLE.c.status).where(_TABLE.c.flow == flow)).scalar()
+    if (stored or OK) == doc["status"]:
+        return doc
     try:
         with db.transaction() as session:
-            doc = flow_health(session, flow, flow_ids, now)
-            before = session.execute(select(_TABLE.c.status).where(_TABLE.c.flow == flow)).scalar()
-            previous = before or OK
-            if previous == doc["status"]:
-                return doc
-            details = {k: doc[k] for k in ("latency_p90_ms", "error_rate", "availability",
-                                            "requests", "reasons")}  # fmt: skip
-            if before is None:
-                session.execute(insert(_TABLE).values(
-                    flow=flow, status=doc["status"], changed_at=now, details=details))  # fmt: skip
-            else:
-                moved = session.execute(
-                    update(_TABLE)
-                    .where(_TABLE.c.flow == flow, _TABLE.c.status == previous)
-                    .values(status=doc["status"], changed_at=now, details=details)
-                )
-                if moved.rowcount != 1:  # type: ignore[attr-defined]
-                    return doc  # another process recorded it first
-            enqueue_event(session, EventType.FLOW_HEALTH_CHANGED, {
-                "flow": flow, "status": doc["status"], "previous_status": previous,
-                "health": doc})  # fmt: skip
-            log.warning("flow %s health: %s -> %s %s", flow, previous, doc["status"],
-                        [r["rule"] for r in doc["reasons"]])  # fmt: skip
+            _record(session, flow, doc, now)
     except IntegrityError:  # another process inserted the first state at the same moment
         pass
     return doc
+
+
+def _record(session: Session, flow: str, doc: dict[str, Any], now: datetime) -> None:
+    before = session.execute(select(_TABLE.c.status).where(_TABLE.c.flow == flow)).scalar()
+    previous = before or OK
+    if previous == doc["status"]:
+        return  # another process recorded it in between
+    keys = ("latency_p90_ms", "error_rate", "availability", "requests", "reasons")
+    values = {"status": doc["status"], "changed_at": now, "details": {k: doc[k] for k in keys}}
+    if before is None:
+        session.execute(insert(_TABLE).values(flow=flow, **values))
+    else:
+        moved = session.execute(
+            update(_TABLE)
+            .where(_TABLE.c.flow == flow, _TABLE.c.status == previous)
+            .values(**values)
+        )
+        if moved.rowcount != 1:  # type: ignore[attr-defined]
+            return
+    data = {"flow": flow, "status": doc["status"], "previous_status": previous, "health": doc}
+    enqueue_event(session, EventType.FLOW_HEALTH_CHANGED, data)
+    log.warning("flow %s health: %s -> %s %s", flow, previous, doc["status"],
+                [r["rule"] for r in doc["reasons"]])  # fmt: skip
 
 
 def evaluate_all(db: Database, registry: FlowRegistry | None, config: Config) -> None:
