@@ -15,8 +15,12 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import select
 
+from app import clock
 from app.db import Database
+from app.models import FlowHealthMinute
+from app.ops.health import flow_health
 from tests.conftest import API_TOKEN
 from tests.ops.server import Server, gunicorn, ping_request
 
@@ -97,7 +101,13 @@ def test_two_workers_share_keep_alive_load_and_metrics_sum_them(
         pids = server.pids_in_access_log(PATH)
         other = server.pids_in_access_log("/webhooks/") + server.pids_in_access_log("/api/v1/")
 
+    # Each worker wrote its share of the health rollup (the last part on its way out).
+    with db.session() as session:
+        health = flow_health(session, "appointment", {}, clock.now())
+        processes = session.scalars(select(FlowHealthMinute.process).distinct()).all()
     total = CONNECTIONS * PER_CONNECTION
+    assert (health["requests"], health["errors"]) == (total + 3, 3)
+    assert {int(p.split(":")[1]) for p in processes} == set(server.worker_pids)
     assert statuses == [200] * (total + 2 * CONNECTIONS)
     ok = ("flowgate_endpoint_requests_total",
           (("action", "ping"), ("flow", "appointment"), ("status", "200")))  # fmt: skip
