@@ -109,11 +109,21 @@ def worker_exit(server: object, worker: object) -> None:
         observer.rollup.stop()
 
 
-def child_exit(server: object, worker: object) -> None:
-    """A dead worker's live gauges go; its counters stay in the sums (they never go down)."""
-    from prometheus_client import multiprocess
+def child_exit(server: object, worker: Any) -> None:
+    """A dead worker's live gauges go; its counters stay in the sums (they never go down).
 
-    multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]
+    What prometheus_client's `multiprocess.mark_process_dead` does, without importing the
+    library into the master: this runs in a SIGCHLD handler, where a second worker's exit can
+    interrupt a half-done import, and the master must never import it before forking (workers
+    would inherit its single-process mode).
+    """
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not directory:
+        return
+    for mode in ("liveall", "livesum", "livemax", "livemin", "livemostrecent"):
+        path = os.path.join(directory, f"gauge_{mode}_{worker.pid}.db")
+        if os.path.exists(path):
+            os.remove(path)
 
 
 def on_exit(server: object) -> None:
