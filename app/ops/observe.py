@@ -1,8 +1,8 @@
 """What the endpoint records per request: Prometheus metrics and the health rollup.
 
-Called by the endpoint's WSGI layer once the answer has started, so the work here is not on
-the client's clock; it is still on the worker's, so it stays small (bench/endpoint.py
-measures it: docs/operations.md). Flow labels come from flow files only: a request for an
+Called by the endpoint's WSGI layer when the answer is ready, just before the server writes
+it: it adds to every request's time and to the worker's CPU, so it stays small (a few cached
+label children, one in-memory tally; bench/endpoint.py --metrics-cost measures it). Flow labels come from flow files only: a request for an
 unknown flow is counted with an empty flow and is not part of any flow's health.
 """
 

@@ -6,7 +6,7 @@ objects added ~120 us more per request (bench/endpoint.py; docs/endpoint.md). Th
 matches the path, answers 404/405/413 itself (design.md's order: 404 before 413), reads the
 raw body with a bounded read and hands it to `app.endpoint.service`, which does the rest.
 Every other path goes to Flask unchanged. Each request is recorded for /metrics and the flow
-health check once its answer has started (`app.ops.observe`, docs/operations.md).
+health check when its answer is ready (`app.ops.observe`, docs/operations.md).
 """
 
 from __future__ import annotations
