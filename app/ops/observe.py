@@ -3,7 +3,8 @@
 Called by the endpoint's WSGI layer when the answer is ready, just before the server writes
 it: it adds to every request's time and to the worker's CPU, so it stays small (a few cached
 label children, one in-memory tally; bench/endpoint.py --metrics-cost measures it). Flow
-labels come from flow files only: a request for an unknown flow is counted with an empty flow and is not part of any flow's health.
+labels come from flow files only: a request for an unknown flow is counted with an empty
+flow and is not part of any flow's health.
 """
 
 from __future__ import annotations
