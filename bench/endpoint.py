@@ -541,7 +541,7 @@ def metrics_cost(env: dict[str, str], key: Any, opts: argparse.Namespace) -> boo
         on, off = (sorted(rates[n])[len(rates[n]) // 2] for n in variants)
         cpu_on, cpu_off = (sorted(per_request[n])[len(per_request[n]) // 2] for n in variants)
         print(f"{kind:<5} req/s: metrics on {median_spread(rates['metrics on'])}, "
-              f"off {median_spread(rates['metrics off'])} ({100 * (1 - on / off):+.1f} %); "
+              f"off {median_spread(rates['metrics off'])} (cost {100 * (1 - on / off):+.1f} %); "
               f"worker CPU per request: on {median_spread(per_request['metrics on'])} us, "
               f"off {median_spread(per_request['metrics off'])} us: metrics cost "
               f"{100 * (1 - cpu_off / cpu_on):.1f} % of CPU-bound throughput")  # fmt: skip
