@@ -53,6 +53,9 @@ class Config:
     phone_number_id: str | None = None
     waba_id: str | None = None  # Meta's Flows API: /{WABA_ID}/flows (docs/flows.md)
     public_url: str | None = None  # https origin Meta reaches; flow endpoint_uri (docs/flows.md)
+    metrics_token: str | None = field(default=None, repr=False)
+    meta_flow_ids: tuple[str, ...] = ()  # "name=meta flow id" pairs (docs/operations.md)
+    metrics_enabled: bool = True  # per-request endpoint recording (docs/operations.md)
     testing: bool = False
     log_format: str = "text"  # FLOWGATE_LOG_FORMAT: text | json (app/logs.py)
 
@@ -127,6 +130,10 @@ class Config:
             log_format=_log_format(get("LOG_FORMAT")),
             waba_id=get("WABA_ID"),
             public_url=(get("PUBLIC_URL") or "").rstrip("/") or None,
+            metrics_token=get("METRICS_TOKEN"),
+            meta_flow_ids=_split(get("META_FLOW_IDS")),
+            metrics_enabled=str(get("METRICS_ENABLED") or "1").lower()
+            not in ("0", "false", "no", "off"),
         )
 
     def check_serving(self) -> None:

@@ -244,9 +244,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(env: dict[str, str], port: int, args: list[str]) -> subprocess.Popen[bytes]:
+def start_server(
+    env: dict[str, str], port: int, args: list[str], cpus: str = str(SERVER_CPU)
+) -> subprocess.Popen[bytes]:
     command = [
-        "taskset", "-c", str(SERVER_CPU),
+        "taskset", "-c", cpus,
         str(ROOT / ".venv/bin/gunicorn"), *args,
         "--bind", f"127.0.0.1:{port}", "--chdir", str(ROOT), "--log-level", "warning",
         "wsgi:app",
@@ -440,6 +442,145 @@ def run_config(
     return (before + rsa_ceiling(key_file)) / 2, results
 
 
+# --- --metrics-cost and --workers 2 (docs/operations.md, docs/endpoint.md) -------------------
+
+
+def worker_pids(master: int) -> list[int]:
+    """gunicorn's worker processes: the children of the master."""
+    path = Path(f"/proc/{master}/task/{master}/children")
+    return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of `pid` so far (/proc/<pid>/stat fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def peak_once(
+    env: dict[str, str],
+    args: list[str],
+    key: Any,
+    kind: str,
+    opts: argparse.Namespace,
+    cpus: str,
+) -> tuple[float, int, list[float], float]:
+    """(req/s, errors, CPU % of each worker, worker CPU microseconds per request) of one
+    closed-loop peak run on a fresh server. CPU per request barely moves with the load other
+    processes put on the machine, where req/s does."""
+    port = free_port()
+    pool = build_pool(key, kind, opts.pool, port)
+    proc = start_server(env, port, args, cpus)
+    try:
+        time.sleep(1.0)  # every worker has loaded the app (the first /healthz proves one)
+        loop = asyncio.new_event_loop()
+        loop.run_until_complete(closed_loop("warm-up", pool[:200], port, opts.connections, 0.5))
+        pids = worker_pids(proc.pid)
+        before = {pid: cpu_seconds(pid) for pid in pids}
+        result = loop.run_until_complete(
+            closed_loop(kind, pool[200:], port, opts.connections, opts.seconds)
+        )
+        used = [cpu_seconds(pid) - before[pid] for pid in pids]
+        loop.close()
+    finally:
+        stop_server(proc)
+    cpu = sorted((100 * u / result.elapsed for u in used), reverse=True)
+    return result.rps, result.errors, cpu, 1e6 * sum(used) / max(1, result.count)
+
+
+def median_spread(values: list[float]) -> str:
+    ordered = sorted(values)
+    return f"{ordered[len(ordered) // 2]:,.0f} ({ordered[0]:,.0f}-{ordered[-1]:,.0f})"
+
+
+OBSERVE_PROBE = """
+import os, sys, tempfile, time
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp()
+sys.path.insert(0, sys.argv[1])
+from app.endpoint.service import Reply
+from app.ops.observe import EndpointObserver
+from app.ops.rollup import Rollup
+observer = EndpointObserver(rollup=Rollup(db=None))
+reply = Reply(200, "x", action="data_exchange")
+for _ in range(1000):
+    observer.observe("appointment", reply, 200, 0.004)
+n, started = 200_000, time.perf_counter()
+for _ in range(n):
+    observer.observe("appointment", reply, 200, 0.004)
+print((time.perf_counter() - started) / n * 1e6)
+"""
+
+
+def observe_cost() -> float:
+    """Microseconds one request's recording takes (multiprocess mode, as under gunicorn)."""
+    out = subprocess.run(
+        ["taskset", "-c", str(SERVER_CPU), sys.executable, "-c", OBSERVE_PROBE, str(ROOT)],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    return float(out.stdout.strip())
+
+
+def metrics_cost(env: dict[str, str], key: Any, opts: argparse.Namespace) -> bool:
+    """Production settings, one worker, with and without per-request recording, interleaved."""
+    args = ["-c", "python:app.serving", "--workers", "1"]
+    variants = {"metrics on": {**env, "FLOWGATE_METRICS_ENABLED": "1"},
+                "metrics off": {**env, "FLOWGATE_METRICS_ENABLED": "0"}}  # fmt: skip
+    costs = sorted(observe_cost() for _ in range(opts.repeat))
+    print(f"recording one request (Prometheus + health rollup, multiprocess mode): median "
+          f"{costs[len(costs) // 2]:.1f} us ({costs[0]:.1f}-{costs[-1]:.1f})")  # fmt: skip
+    ok = True
+    for kind in ("ping", "data"):
+        rates: dict[str, list[float]] = {name: [] for name in variants}
+        per_request: dict[str, list[float]] = {name: [] for name in variants}
+        for _ in range(opts.repeat):
+            for name, variant_env in variants.items():
+                rps, errors, _, us = peak_once(variant_env, args, key, kind, opts, str(SERVER_CPU))
+                ok = ok and errors == 0
+                rates[name].append(rps)
+                per_request[name].append(us)
+        on, off = (sorted(rates[n])[len(rates[n]) // 2] for n in variants)
+        cpu_on, cpu_off = (sorted(per_request[n])[len(per_request[n]) // 2] for n in variants)
+        print(f"{kind:<5} req/s: metrics on {median_spread(rates['metrics on'])}, "
+              f"off {median_spread(rates['metrics off'])} (cost {100 * (1 - on / off):+.1f} %); "
+              f"worker CPU per request: on {median_spread(per_request['metrics on'])} us, "
+              f"off {median_spread(per_request['metrics off'])} us: metrics cost "
+              f"{100 * (1 - cpu_off / cpu_on):.1f} % of CPU-bound throughput")  # fmt: skip
+    return ok
+
+
+def workers_compare(env: dict[str, str], key: Any, opts: argparse.Namespace) -> bool:
+    """Production settings with 1 and with `--workers` processes, interleaved."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) > opts.workers:
+        server_cpus = ",".join(str(c) for c in cpus[: opts.workers])
+        os.sched_setaffinity(0, {cpus[opts.workers]})
+        note = f"server on CPUs {server_cpus}, load on CPU {cpus[opts.workers]}"
+    else:
+        server_cpus = ",".join(str(c) for c in cpus)
+        os.sched_setaffinity(0, set(cpus))
+        note = f"only {len(cpus)} CPUs: server and load share CPUs {server_cpus} (not pinned)"
+    print(note)
+    ok = True
+    for kind in ("ping", "data"):
+        rates: dict[int, list[float]] = {1: [], opts.workers: []}
+        shares: list[list[float]] = []
+        for _ in range(opts.repeat):
+            for n in (1, opts.workers):
+                args = ["-c", "python:app.serving", "--workers", str(n)]
+                rps, errors, cpu, _ = peak_once(env, args, key, kind, opts, server_cpus)
+                ok = ok and errors == 0
+                rates[n].append(rps)
+                if n > 1:
+                    shares.append(cpu)
+        one = sorted(rates[1])[len(rates[1]) // 2]
+        many = sorted(rates[opts.workers])[len(rates[opts.workers]) // 2]
+        per_worker = "; ".join("/".join(f"{c:.0f}%" for c in run) for run in shares)
+        print(f"{kind:<5} 1 worker {median_spread(rates[1])} req/s, {opts.workers} workers "
+              f"{median_spread(rates[opts.workers])} req/s: {many / one:.2f}x; "
+              f"worker CPU per run: {per_worker}")  # fmt: skip
+    return ok
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=4.0, help="duration of each run")
@@ -447,9 +588,32 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8, help="peak-run connections")
     parser.add_argument("--rtt-ms", type=float, default=20.0, help="simulated client RTT")
     parser.add_argument("--rtt-connections", type=int, default=64)
+    parser.add_argument(
+        "--metrics-cost",
+        action="store_true",
+        help="only: production settings with and without metrics recording",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="only: production settings with 1 and with N workers (CPU per worker)",
+    )
+    parser.add_argument("--repeat", type=int, default=5, help="interleaved runs per variant")
     opts = parser.parse_args()
     if len(os.sched_getaffinity(0)) < 2:
         sys.exit("needs two CPUs: gunicorn on one, the load on the other")
+    if opts.metrics_cost or opts.workers:
+        with tempfile.TemporaryDirectory(prefix="flowgate-bench-") as tmp:
+            env, key = prepare_instance(Path(tmp))
+            if opts.metrics_cost:
+                os.sched_setaffinity(0, {LOAD_CPU})
+                ok = metrics_cost(env, key, opts)
+            else:
+                ok = workers_compare(env, key, opts)
+        if not ok:
+            sys.exit("some answers were not 200 or did not decrypt")
+        return
     os.sched_setaffinity(0, {LOAD_CPU})
     with tempfile.TemporaryDirectory(prefix="flowgate-bench-") as tmp:
         env, key = prepare_instance(Path(tmp))

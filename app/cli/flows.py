@@ -70,3 +70,13 @@ def list_command() -> None:
         state = "served" if definition.valid else "NOT SERVED"
         kind = "endpoint" if definition.endpoint_powered else "no-endpoint"
         click.echo(f"{definition.name}\t{state}\t{kind}\t{errors} error(s)\t{warnings} warning(s)")
+
+
+@flows_group.command("health")
+@click.argument("names", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="Print the health documents as JSON.")
+def health_command(names: tuple[str, ...], as_json: bool) -> None:
+    """Each endpoint flow's health over Meta's windows, with Meta's alerts (docs/operations.md)."""
+    from app.cli.health import show_health
+
+    show_health(names, as_json)

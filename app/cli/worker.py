@@ -43,6 +43,17 @@ def _option(name: str, default: float, help_: str, kind: type = float) -> click.
 @_option("disable-after", 120.0, "Hours of continuous failure before an endpoint is disabled.")
 @_option("throttle-floor", 60.0, "Least delay, seconds, after 429/502/504 or a timeout.")
 @click.option("--drain", is_flag=True, help="Exit when no pending delivery is left.")
+@_option("metrics-port", 0, "Serve this worker's Prometheus metrics on this port (0: off).", int)
+@click.option(
+    "--metrics-host",
+    default="127.0.0.1",
+    envvar="FLOWGATE_WORKER_METRICS_HOST",
+    show_default=True,
+    help="Address of the metrics port [FLOWGATE_WORKER_METRICS_HOST]",
+)
+@click.option("--metrics-textfile", default=None, envvar="FLOWGATE_WORKER_METRICS_TEXTFILE",
+              help="Rewrite this file with the metrics (node_exporter textfile collector) "
+              "[FLOWGATE_WORKER_METRICS_TEXTFILE]")  # fmt: skip
 def worker_command(
     concurrency: int,
     lease: float,
@@ -52,6 +63,9 @@ def worker_command(
     disable_after: float,
     throttle_floor: float,
     drain: bool,
+    metrics_port: int,
+    metrics_host: str,
+    metrics_textfile: str | None,
 ) -> None:
     """Deliver webhooks from the outbox (run one or more; stop with SIGTERM)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
@@ -81,9 +95,13 @@ def worker_command(
     worker = Worker(db, settings)
     worker.install_signal_handlers()
     click.echo(f"worker {settings.owner}: delivering (concurrency {concurrency})", err=True)
+    from app.ops import worker_exposition  # docs/operations.md
+
+    exposition = worker_exposition.start(metrics_port or None, metrics_host, metrics_textfile)
     try:
         stats = worker.run(drain=drain)
     finally:
+        exposition.stop()
         db.dispose()
     click.echo(
         f"worker stopped: {stats.claimed} claimed, {stats.delivered} delivered, "

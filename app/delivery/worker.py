@@ -40,6 +40,7 @@ from app.delivery.pinning import pinned_client
 from app.delivery.schedule import RetryPolicy
 from app.delivery.transport import DELIVERED, RETRY, AttemptResult, AttemptSettings, post_once
 from app.models import Delivery, WebhookEndpoint
+from app.ops.metrics import count_attempt
 
 log = logging.getLogger("flowgate.delivery")
 
@@ -233,6 +234,7 @@ class Worker:
         self.stats.recorded += recorded
         self.stats.claimed += len(jobs)
         for job, result in results:
+            count_attempt(result.outcome, result.duration_ms / 1000)
             if result.outcome == DELIVERED:
                 self.stats.delivered += 1
             log_attempt(job, result)

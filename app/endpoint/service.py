@@ -63,6 +63,8 @@ class Reply:
     status: int
     body: str = ""
     content_type: str = CONTENT_TYPE
+    action: str | None = None  # the decrypted request's action, for metrics
+    handler_error: bool = False  # a handler failed and the screen shows the generic error
 
 
 class EndpointService:
@@ -116,16 +118,17 @@ class EndpointService:
             log.warning("flow %s: cannot decrypt: %s (421)", definition.name, exc.reason)
             return Reply(421)
         request = FlowRequest.from_payload(payload)
+        action = request.action
         if request.is_ping:
-            return Reply(200, cipher.encrypt(ping_answer()))
+            return Reply(200, cipher.encrypt(ping_answer()), action=action)
         handlers = handlers_for(definition)
         if request.is_error_notification:
             self._acknowledge(definition.name, request)
-            return Reply(200, cipher.encrypt(acknowledgement()))
+            return Reply(200, cipher.encrypt(acknowledgement()), action=action)
         try:
             wa_id, foreign = self._check_token(definition.name, handlers, request)
         except TokenRejected as exc:
-            return Reply(427, cipher.encrypt(token_error_body(exc.message)))
+            return Reply(427, cipher.encrypt(token_error_body(exc.message)), action=action)
         exchange = Exchange(
             flow=definition.name,
             model=model_for(definition.document),
@@ -137,10 +140,12 @@ class EndpointService:
             registry=self.runtime.registry,
         )
         try:
-            answer = self._route(exchange)
+            answer, failed = self._route(exchange)
         except TokenRejected as exc:
-            return Reply(427, cipher.encrypt(token_error_body(exc.message)))
-        return Reply(200, self._checked(exchange, answer, cipher))
+            return Reply(427, cipher.encrypt(token_error_body(exc.message)), action=action)
+        return Reply(
+            200, self._checked(exchange, answer, cipher), action=action, handler_error=failed
+        )
 
     def _check_token(
         self, flow: str, handlers: FlowHandlers, request: FlowRequest
@@ -192,21 +197,21 @@ class EndpointService:
         except Exception:
             log.exception("flow %s: could not record the client's error report", flow)
 
-    def _route(self, ex: Exchange) -> dict[str, Any]:
+    def _route(self, ex: Exchange) -> tuple[dict[str, Any], bool]:
         """Route in one transaction; failures roll it back and become an on-screen error.
 
         A unique-key race (two first requests of one token creating its session, or two final
         submits storing one submission) loses with an IntegrityError; the request is routed
-        once more and then finds the winner's row.
+        once more and then finds the winner's row. The flag says a handler failed.
         """
         for attempt in (1, 2):
             try:
                 with self._writer, self.runtime.db.transaction() as db:
-                    return route(db, ex)
+                    return route(db, ex), False
             except ScreenError as exc:
                 if exc.fields:
                     log.info("flow %s: invalid fields %s", ex.flow, sorted(exc.fields))
-                return error_answer(ex, exc.message)
+                return error_answer(ex, exc.message), False
             except (TokenRejected, AnswerViolation):
                 raise
             except IntegrityError:
@@ -217,7 +222,7 @@ class EndpointService:
             except Exception:
                 log.exception("flow %s: %s failed on %s", ex.flow, ex.handler, ex.request.action)
             break
-        return error_answer(ex, GENERIC_ERROR)
+        return error_answer(ex, GENERIC_ERROR), True
 
     def _checked(self, ex: Exchange, answer: dict[str, Any], cipher: ResponseCipher) -> str:
         """Encrypt `answer` once it passes the client's checks (loud in tests)."""

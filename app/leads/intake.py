@@ -37,6 +37,7 @@ from app.leads.validation import error, split_fields, validate_fields
 from app.leads.window import WindowState, window_state
 from app.models import Contact, Submission
 from app.models.enums import EventType, SubmissionStatus
+from app.ops.committed import note_lead
 
 if TYPE_CHECKING:
     from app.flowjson.registry import FlowDefinition, FlowRegistry
@@ -179,6 +180,8 @@ def record_submission(
     submission = Submission(**values)
     make_transient_to_detached(submission)
     session.add(submission)
+    note_lead(session, flow if flow and _definition(registry, flow) else None, intake.source,
+              values["status"])  # fmt: skip
     announce(session, submission, contact)
     _log_stored(submission)
     return submission, True

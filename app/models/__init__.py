@@ -2,6 +2,7 @@
 
 from app.models.base import Base, UTCDateTime
 from app.models.contacts import Contact
+from app.models.health import FlowHealthMinute, FlowHealthState
 from app.models.inbox import FlowAlert, InboundNotification, MessageStatus, OutboundMessage
 from app.models.metaflows import MetaFlow
 from app.models.sessions import FlowSession
@@ -15,6 +16,8 @@ __all__ = [
     "DeliveryAttempt",
     "Event",
     "FlowAlert",
+    "FlowHealthMinute",
+    "FlowHealthState",
     "FlowSession",
     "InboundNotification",
     "MessageStatus",

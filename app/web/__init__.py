@@ -35,7 +35,7 @@ def _close_session(_exc: BaseException | None) -> None:
 
 def register_web(app: Flask) -> None:
     """Attach every blueprint and the JSON error handlers to `app`."""
-    from app.web import api, connection, endpoint, errors, health, meta, ready
+    from app.web import api, connection, endpoint, errors, health, meta, metrics, ready
 
     errors.register(app)
     connection.register(app)
@@ -45,3 +45,4 @@ def register_web(app: Flask) -> None:
     endpoint.register(app)
     app.register_blueprint(meta.bp)
     api.register(app)
+    app.register_blueprint(metrics.bp)

@@ -5,7 +5,8 @@ is dominated by one RSA unwrap (~250 us), and Flask's request context, routing a
 objects added ~120 us more per request (bench/endpoint.py; docs/endpoint.md). The layer only
 matches the path, answers 404/405/413 itself (docs/contract.md's order: 404 before 413), reads the
 raw body with a bounded read and hands it to `app.endpoint.service`, which does the rest.
-Every other path goes to Flask unchanged.
+Every other path goes to Flask unchanged. Each request is recorded for /metrics and the flow
+health check when its answer is ready (`app.ops.observe`, docs/operations.md).
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterable
+from time import perf_counter
 from typing import Any
 
 from flask import Flask
 
 from app.endpoint.protocol import AnswerViolation
-from app.endpoint.service import CONTENT_TYPE, EndpointService
+from app.endpoint.service import CONTENT_TYPE, EndpointService, Reply
+from app.ops.observe import EndpointObserver
 from app.web.connection import close_after_response
 
 log = logging.getLogger("flowgate.endpoint")
@@ -61,16 +64,21 @@ def _read(environ: dict[str, Any], limit: int) -> bytes | None:
 class EndpointShell:
     """WSGI middleware serving the endpoint path, passing everything else to `app`."""
 
-    def __init__(self, app: WSGIApp, service: EndpointService) -> None:
+    def __init__(
+        self, app: WSGIApp, service: EndpointService, observer: EndpointObserver | None = None
+    ) -> None:
         self.app = app
         self.service = service
+        self.observer = observer or EndpointObserver()
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         match = PATH.match(environ.get("PATH_INFO") or "")
         if match is None:
             return self.app(environ, start_response)
+        started = perf_counter()
+        served: list[Any] = ["", None]  # the flow (when it is one of ours) and the Reply
         try:
-            status, body, headers = self._serve(match.group(1), environ)
+            status, body, headers = self._serve(match.group(1), environ, served)
         except AnswerViolation as exc:  # only when config.testing: fail loudly
             status, body, headers = 500, f"answer violation: {exc.message}".encode(), []
         except Exception:
@@ -78,19 +86,26 @@ class EndpointShell:
             status, body, headers = 500, b"", []
         headers += [("Content-Type", CONTENT_TYPE), ("Content-Length", str(len(body)))]
         start_response(REASONS.get(status, f"{status} Error"), headers)
+        self.observer.observe(served[0], served[1], status, perf_counter() - started)
         return [body]
 
-    def _serve(self, flow: str, environ: dict[str, Any]) -> tuple[int, bytes, list]:
+    def _serve(
+        self, flow: str, environ: dict[str, Any], served: list[Any]
+    ) -> tuple[int, bytes, list]:
         definition = self.service.definition(flow)
         if definition is None:
             return 404, b"", []
+        served[0] = definition.name  # a flow file's name: a bounded metrics label
         if environ.get("REQUEST_METHOD") != "POST":
             return 405, b"", [("Allow", "POST")]
         body = _read(environ, self.service.max_body)
         if body is None:
             close_after_response()  # never read the rest (app/web/connection.py)
             return 413, b"", [("Connection", "close")]
-        reply = self.service.handle(definition, body, environ.get("HTTP_X_HUB_SIGNATURE_256"))
+        reply: Reply = self.service.handle(
+            definition, body, environ.get("HTTP_X_HUB_SIGNATURE_256")
+        )
+        served[1] = reply
         return reply.status, reply.body.encode("ascii"), []
 
 
@@ -98,4 +113,6 @@ def register(app: Flask) -> None:
     """Put the endpoint shell in front of `app` (one EndpointService per app)."""
     service = EndpointService(app.extensions["flowgate"])
     app.extensions["flowgate.endpoint"] = service
-    app.wsgi_app = EndpointShell(app.wsgi_app, service)  # type: ignore[method-assign]
+    observer = EndpointObserver(app.extensions["flowgate"])
+    app.extensions["flowgate.observer"] = observer
+    app.wsgi_app = EndpointShell(app.wsgi_app, service, observer)  # type: ignore[method-assign]

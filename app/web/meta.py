@@ -17,6 +17,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from app.crypto.signatures import verify_hub_signature
 from app.leads.inbox import INVALID, Inbox, receive
+from app.ops.metrics import count_notification
 from app.web import runtime
 from app.web.errors import error_response
 
@@ -63,8 +64,10 @@ def notification() -> Response:
     rt = runtime()
     if not header:
         log.warning("Meta notification refused (401): no X-Hub-Signature-256 header")
+        count_notification("rejected")
         return error_response(401, "missing_signature", "X-Hub-Signature-256 is required.")
     if not verify_hub_signature(rt.config.app_secrets, body, header):
+        count_notification("rejected")
         log.warning(
             "Meta notification refused (403): X-Hub-Signature-256 does not match; check that "
             "FLOWGATE_APP_SECRET is the App Secret of the Meta app that sends the webhooks%s",
@@ -72,6 +75,7 @@ def notification() -> Response:
         )
         return error_response(403, "bad_signature", "X-Hub-Signature-256 does not match.")
     receipt = receive(Inbox(rt.db, rt.registry, rt.config.token_secret), body)
+    count_notification("duplicate" if receipt.duplicate else receipt.status)
     if receipt.status == INVALID:
         return error_response(
             400,
