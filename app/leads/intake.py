@@ -33,6 +33,8 @@ from app.leads.contacts import NAME_MAX, valid_wa_id
 from app.leads.sanitize import clean_text, clip
 from app.leads.validation import error, split_fields, validate_fields
 from app.leads.window import WindowState, window_state
+from app.media.extract import extract_uploads
+from app.media.intake import add_media, hold, store_uploads
 from app.models import Contact, Submission
 
 if TYPE_CHECKING:
@@ -120,6 +122,7 @@ def record_submission(
     # only on a duplicate, which is rare).
     fields = split_fields(clean_text(dict(intake.fields)))
     errors = extra + _validate(registry, intake.flow, fields)
+    fields, uploads = extract_uploads(fields)  # picker values become media ids (docs/media.md)
     wa_id = clean_text(intake.wa_id) or None
     if wa_id is not None and valid_wa_id(wa_id) is None:
         errors.append(error(None, "bad_wa_id", "The sender's WhatsApp id is not usable."))
@@ -158,9 +161,11 @@ def record_submission(
     submission = Submission(**values)
     make_transient_to_detached(submission)
     session.add(submission)
+    store_uploads(session, registry, intake.flow, submission.id, uploads)
     if not errors:
-        data = event_data(submission, window_state(contact, submitted_at))
-        enqueue_event(session, EVENT_TYPE, data, submission_id=submission.id)
+        data = add_media(event_data(submission, window_state(contact, submitted_at)), uploads)
+        event = enqueue_event(session, EVENT_TYPE, data, submission_id=submission.id)
+        hold(session, event.id, uploads)
     return submission, True
 
 

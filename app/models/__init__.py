@@ -3,6 +3,7 @@
 from app.models.base import Base, UTCDateTime
 from app.models.contacts import Contact
 from app.models.inbox import FlowAlert, InboundNotification, MessageStatus, OutboundMessage
+from app.models.media import MediaFile
 from app.models.sessions import FlowSession
 from app.models.submissions import Submission
 from app.models.webhooks import Delivery, DeliveryAttempt, Event, WebhookEndpoint
@@ -16,6 +17,7 @@ __all__ = [
     "FlowAlert",
     "FlowSession",
     "InboundNotification",
+    "MediaFile",
     "MessageStatus",
     "OutboundMessage",
     "Submission",

@@ -48,3 +48,12 @@ class EventType(StrEnum):
     MESSAGE_RECEIVED = "message.received"
     WINDOW_EXPIRING = "window.expiring"
     FLOW_HEALTH_CHANGED = "flow.health_changed"
+
+
+class MediaStatus(StrEnum):
+    """An uploaded file (docs/media.md): waiting, stored, failed (with a reason) or purged."""
+
+    PENDING = "pending"
+    STORED = "stored"
+    FAILED = "failed"
+    PURGED = "purged"

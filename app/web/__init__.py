@@ -43,3 +43,6 @@ def register_web(app: Flask) -> None:
     endpoint.register(app)
     app.register_blueprint(meta.bp)
     api.register(app)
+    from app.web import media_files
+
+    app.register_blueprint(media_files.bp)

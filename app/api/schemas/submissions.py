@@ -27,6 +27,12 @@ class SubmissionSchema(Schema):
     )
     error_list = fields.List(fields.Raw(), required=True, attribute="errors", data_key="errors")
     submitted_at = UtcDateTime(required=True)
+    # The lead's uploads (docs/media.md): [{id, field, file_name, mime_type, size, sha256,
+    # status, error, url}]; views fill `media_entries` (app/media/records.py `annotate`).
+    media = fields.Function(
+        lambda s: getattr(s, "media_entries", None) or [],
+        metadata={"description": "Uploaded files; url is a signed, expiring download link."},
+    )
 
 
 class SubmissionFilterSchema(QuerySchema):
