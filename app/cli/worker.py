@@ -7,6 +7,7 @@ secrets, so it runs on machines that hold none of them (no Flask app is built).
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import timedelta
 
 import click
@@ -19,6 +20,7 @@ from app.delivery.ssrf import parse_networks
 from app.delivery.transport import AttemptSettings
 from app.delivery.worker import Worker, WorkerSettings
 from app.errors import ConfigError
+from app.media.worker import MediaWorker
 
 
 def _option(name: str, default: float, help_: str, kind: type = float) -> click.Option:
@@ -77,9 +79,15 @@ def worker_command(
     worker = Worker(db, settings)
     worker.install_signal_handlers()
     click.echo(f"worker {settings.owner}: delivering (concurrency {concurrency})", err=True)
+    # Uploaded files are fetched by the same process, in their own threads (docs/media.md).
+    media = MediaWorker.from_config(db, config)
+    media_thread = threading.Thread(target=media.run, kwargs={"drain": drain}, name="media")
+    media_thread.start()
     try:
         stats = worker.run(drain=drain)
     finally:
+        media.stop()
+        media_thread.join()
         db.dispose()
     click.echo(
         f"worker stopped: {stats.claimed} claimed, {stats.delivered} delivered, "
