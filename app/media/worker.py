@@ -16,6 +16,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import httpx
 
@@ -30,6 +31,7 @@ from app.media.links import LinkSigner, signer_from
 from app.media.storage import FileStore
 
 log = logging.getLogger("flowgate.media")
+DRAIN_HORIZON = 2.0
 
 
 @dataclass
@@ -96,7 +98,8 @@ class MediaWorker:
         self._stop.set()
 
     def run(self, *, drain: bool = False, max_seconds: float | None = None) -> MediaStats:
-        """Run the fetch threads; `drain` returns once no file is due."""
+        """Run the fetch threads; `drain` returns once no file is due within `DRAIN_HORIZON`
+        seconds (a retry due later is left for the next run)."""
         s = self.settings
         self.store.clean_staging(older_than=s.lease_seconds)
         ends = None if max_seconds is None else time.monotonic() + max_seconds
@@ -174,15 +177,15 @@ class MediaWorker:
             log.exception("releasing overdue media events failed; will retry")
 
     def _due_or_leased(self) -> bool:
-        """Is any file still pending and due now, or claimed by someone?"""
+        """Is any file still pending and due soon, or claimed by someone?"""
         from sqlalchemy import or_, select
 
         from app.models import MediaFile
 
-        now = clock.now()
+        soon = clock.now() + timedelta(seconds=DRAIN_HORIZON)
         with self.db.session() as session:
             query = select(MediaFile.id).where(
                 MediaFile.status == "pending",
-                or_(MediaFile.next_attempt_at <= now, MediaFile.lease_owner.is_not(None)),
+                or_(MediaFile.next_attempt_at <= soon, MediaFile.lease_owner.is_not(None)),
             )
             return session.scalar(query.limit(1)) is not None
