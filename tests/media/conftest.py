@@ -9,20 +9,20 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 
-from app import create_app
 from app.db import Database
 from app.flowjson.schema_gen import generate_schema
 from app.leads.intake import Intake, record_submission
 from app.media.worker import MediaWorker
 from app.models import Submission
 from tests.conftest import ROOT, make_config
+from tests.delivery.receiver import Receiver
 from tests.media.fakes import ACCESS_TOKEN, FakeMeta
 
 HERE = Path(__file__).parent
@@ -113,7 +113,14 @@ def lead(db: Database, submission_id: str) -> Submission:
 
 
 @pytest.fixture
-def other_app(settings: dict[str, str], db: Database) -> Iterator[Flask]:
-    application = create_app(make_config(settings))
-    yield application
-    application.extensions["flowgate"].db.dispose()
+def receiver() -> Iterator[Callable[..., Receiver]]:
+    """Loopback webhook receivers, closed after the test."""
+    started: list[Receiver] = []
+
+    def start(script: Any = None) -> Receiver:
+        started.append(Receiver(script))
+        return started[-1]
+
+    yield start
+    for r in started:
+        r.close()
