@@ -9,8 +9,8 @@ https://developers.facebook.com/docs/whatsapp/flows/reference/media_upload):
 4. SHA-256 of the plaintext equals `plaintext_hash`.
 The file arrives in chunks and is never held whole: every chunk is hashed, MACed and
 decrypted as it comes; the last 10 bytes seen are kept back as the candidate tag, and the
-unpadder keeps back the last block. Plaintext goes to `sink` (a temporary file) before the
-checks are complete, so the caller must discard it unless `finish` returns.
+last decrypted block is kept back for unpadding. Plaintext goes to `sink` (a temporary file)
+before the checks are complete, so the caller must discard it unless `finish` returns.
 """
 
 from __future__ import annotations
@@ -21,11 +21,10 @@ import hashlib
 import hmac
 from collections.abc import Callable, Mapping
 
-from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 TAG_BYTES = 10
-BLOCK_BITS = 128
+BLOCK_BYTES = 16
 
 
 class MediaRejected(Exception):
@@ -36,7 +35,9 @@ def b64(value: str, name: str, size: int | None = None) -> bytes:
     """A base64 metadata value (standard or URL-safe alphabet, padding optional)."""
     text = value.strip()
     try:
-        raw = base64.b64decode(text.replace("-", "+").replace("_", "/") + "=" * (-len(text) % 4))
+        raw = base64.b64decode(
+            text.replace("-", "+").replace("_", "/") + "=" * (-len(text) % 4), validate=True
+        )
     except (binascii.Error, ValueError):
         raise MediaRejected(f"encryption_metadata.{name} is not base64") from None
     if size is not None and len(raw) != size:
@@ -56,7 +57,7 @@ class CdnDecryptor:
         self._file_hash = hashlib.sha256()
         self._plain = hashlib.sha256()
         self._decryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).decryptor()
-        self._unpadder = padding.PKCS7(BLOCK_BITS).unpadder()
+        self._held = b""  # the last decrypted block, which carries the padding
         self._tail = b""
         self._sink = sink
         self.plaintext_size = 0
@@ -66,21 +67,38 @@ class CdnDecryptor:
         if not chunk:
             return
         self._file_hash.update(chunk)
+        view = memoryview(chunk)
         if len(chunk) >= TAG_BYTES:
-            body, self._tail = self._tail + chunk[:-TAG_BYTES], chunk[-TAG_BYTES:]
+            # what was held back is ciphertext after all; the new tail is held instead
+            # (memoryview slices: no copy of the chunk)
+            self._body(self._tail)
+            self._body(view[:-TAG_BYTES])
+            self._tail = bytes(view[-TAG_BYTES:])
         else:
             joined = self._tail + chunk
-            body, self._tail = joined[:-TAG_BYTES], joined[-TAG_BYTES:]
-        if body:
-            self._mac.update(body)
-            self._emit(self._unpadder.update(self._decryptor.update(body)))
+            self._body(joined[:-TAG_BYTES])
+            self._tail = joined[-TAG_BYTES:]
 
-    def _emit(self, plain: bytes) -> None:
-        if plain:
+    def _body(self, data: bytes | memoryview) -> None:
+        if len(data):
+            self._mac.update(data)
+            self._plain_out(self._decryptor.update(data))
+
+    def _plain_out(self, plain: bytes) -> None:
+        """Emit decrypted blocks, always holding the last one back for unpadding."""
+        if not plain:
+            return
+        view = memoryview(plain)
+        self._emit(self._held)
+        self._emit(view[:-BLOCK_BYTES])
+        self._held = bytes(view[-BLOCK_BYTES:])
+
+    def _emit(self, plain: bytes | memoryview) -> None:
+        if len(plain):
             self._plain.update(plain)
             self.plaintext_size += len(plain)
             if len(self.head) < 8192:
-                self.head += plain[: 8192 - len(self.head)]
+                self.head += bytes(plain[: 8192 - len(self.head)])
             self._sink(plain)
 
     def finish(self) -> str:
@@ -92,10 +110,17 @@ class CdnDecryptor:
         ):
             raise MediaRejected("HMAC mismatch: the file was altered or hmac_key is wrong")
         try:
-            self._emit(self._unpadder.update(self._decryptor.finalize()))
-            self._emit(self._unpadder.finalize())
+            self._plain_out(self._decryptor.finalize())
         except ValueError:
-            raise MediaRejected("decryption failed: bad length or padding (wrong key?)") from None
+            raise MediaRejected("decryption failed: bad length (wrong key?)") from None
+        last = self._held
+        pad = last[-1] if len(last) == BLOCK_BYTES else 0
+        # PKCS7 (RFC 5652 §6.3): 1..16 bytes, each equal to the count. The HMAC already
+        # vouched for the ciphertext, so this check leaks nothing an attacker can use.
+        if not 1 <= pad <= BLOCK_BYTES or last[-pad:] != bytes([pad]) * pad:
+            raise MediaRejected("decryption failed: bad padding (wrong key?)")
+        self._emit(last[:-pad])
+        self._held = b""
         digest = self._plain.digest()
         if not hmac.compare_digest(digest, self._plaintext_hash):
             raise MediaRejected("plaintext_hash mismatch: decrypted bytes are not the upload")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from app.media.download import FAILED, RETRY, STORED, FetchResult, MediaJob
@@ -21,6 +21,40 @@ from app.media.records import release_event
 from app.models import Delivery, Event, MediaFile
 from app.models.enums import EventType, MediaStatus
 
+_MEDIA = MediaFile.__table__
+_LEFT = (
+    select(_MEDIA.c.id)
+    .where(_MEDIA.c.submission_id == bindparam("sid"), _MEDIA.c.status == "pending")
+    .limit(1)
+)
+_DUE = (
+    select(_MEDIA.c.id)
+    .where(_MEDIA.c.status == "pending", _MEDIA.c.next_attempt_at <= bindparam("now"))
+    .order_by(_MEDIA.c.next_attempt_at)
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True)
+)
+_CLAIM = (
+    update(_MEDIA)
+    .where(_MEDIA.c.id.in_(_DUE.scalar_subquery()))
+    .values(
+        lease_owner=bindparam("owner"),
+        lease_expires_at=bindparam("lease_end"),
+        next_attempt_at=bindparam("lease_end"),
+        attempts=_MEDIA.c.attempts + 1,
+        updated_at=bindparam("now"),
+    )
+    .returning(
+        _MEDIA.c.id,
+        _MEDIA.c.attempts,
+        _MEDIA.c.source,
+        _MEDIA.c.cdn_url,
+        _MEDIA.c.encryption,
+        _MEDIA.c.meta_media_id,
+        _MEDIA.c.expected_sha256,
+        _MEDIA.c.allowed_types,
+    )
+)
 # Seconds before each retry of a transient failure; after the last, the file is failed.
 RETRY_DELAYS: tuple[float, ...] = (5, 30, 120, 600, 1800)
 
@@ -30,34 +64,9 @@ def claim(
 ) -> list[MediaJob]:
     """Claim up to `limit` due pending files for `owner` (the caller commits promptly)."""
     lease_end = now + timedelta(seconds=lease_seconds)
-    due = (
-        select(MediaFile.id)
-        .where(MediaFile.status == MediaStatus.PENDING.value, MediaFile.next_attempt_at <= now)
-        .order_by(MediaFile.next_attempt_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
     rows = session.execute(
-        update(MediaFile)
-        .where(MediaFile.id.in_(due.scalar_subquery()))
-        .values(
-            lease_owner=owner,
-            lease_expires_at=lease_end,
-            next_attempt_at=lease_end,
-            attempts=MediaFile.attempts + 1,
-            updated_at=now,
-        )
-        .returning(
-            MediaFile.id,
-            MediaFile.attempts,
-            MediaFile.source,
-            MediaFile.cdn_url,
-            MediaFile.encryption,
-            MediaFile.meta_media_id,
-            MediaFile.expected_sha256,
-            MediaFile.allowed_types,
-        )
-        .execution_options(synchronize_session=False)
+        _CLAIM,
+        {"now": now, "limit": limit, "owner": owner, "lease_end": lease_end},
     ).all()
     return [
         MediaJob(
@@ -74,6 +83,27 @@ def claim(
     ]
 
 
+def release(session: Session, owner: str, claimed: Sequence[MediaJob], now: datetime) -> None:
+    """Hand back claims not started (due now, the attempt not counted)."""
+    for job in claimed:
+        session.execute(
+            update(MediaFile)
+            .where(
+                MediaFile.id == job.id,
+                MediaFile.lease_owner == owner,
+                MediaFile.attempts == job.fence,
+            )
+            .values(
+                lease_owner=None,
+                lease_expires_at=None,
+                next_attempt_at=now,
+                attempts=MediaFile.attempts - 1,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+
+
 def record(
     session: Session,
     owner: str,
@@ -85,38 +115,41 @@ def record(
 ) -> bool:
     """Write `result` if the claim still holds; release the lead's event once all its
     files are settled. False when the claim was lost (another worker took over)."""
-    row = session.get(MediaFile, job.id, with_for_update=True)
-    if row is None or row.lease_owner != owner or row.attempts != job.fence:
-        return False
-    row.lease_owner = None
-    row.lease_expires_at = None
-    row.updated_at = now
-    if result.status == RETRY and job.fence <= len(delays):
-        row.next_attempt_at = now + timedelta(seconds=delays[job.fence - 1])
-        row.error = result.error  # the last reason, while it is still pending
-        return True
-    if result.status == STORED:
-        row.status = MediaStatus.STORED.value
-        row.stored_at = now
-        row.error = None
-        row.sha256, row.size = result.sha256, result.size
-        row.mime_type, row.storage_key = result.mime_type, result.storage_key
-    else:
-        row.status = MediaStatus.FAILED.value
-        reason = result.error or "unknown error"
-        row.error = reason if result.status == FAILED else f"gave up after retries: {reason}"
-    row.encryption = None  # the per-file keys are useless now; do not keep them
-    row.cdn_url = None
-    row.next_attempt_at = None
-    session.flush()
-    left = session.scalar(
-        select(MediaFile.id).where(
-            MediaFile.submission_id == row.submission_id,
-            MediaFile.status == MediaStatus.PENDING.value,
+    values: dict[str, object] = {"lease_owner": None, "lease_expires_at": None, "updated_at": now}
+    settled = not (result.status == RETRY and job.fence <= len(delays))
+    if not settled:
+        values["next_attempt_at"] = now + timedelta(seconds=delays[job.fence - 1])
+        values["error"] = result.error  # the last reason, while it is still pending
+    elif result.status == STORED:
+        values.update(
+            status=MediaStatus.STORED.value,
+            stored_at=now,
+            error=None,
+            sha256=result.sha256,
+            size=result.size,
+            mime_type=result.mime_type,
+            storage_key=result.storage_key,
         )
-    )
-    if left is None:
-        release_event(session, row.submission_id, signer, now)
+    else:
+        reason = result.error or "unknown error"
+        values.update(
+            status=MediaStatus.FAILED.value,
+            error=reason if result.status == FAILED else f"gave up after retries: {reason}",
+        )
+    if settled:  # the per-file keys and the CDN URL are useless now: do not keep them
+        values.update(encryption=None, cdn_url=None, next_attempt_at=None)
+    # Core statements (cached): this runs once per file, and the ORM's unit of work costs
+    # more than the UPDATE itself.
+    submission_id = session.execute(
+        update(_MEDIA)
+        .where(_MEDIA.c.id == job.id, _MEDIA.c.lease_owner == owner, _MEDIA.c.attempts == job.fence)
+        .values(values)
+        .returning(_MEDIA.c.submission_id)
+    ).scalar()
+    if submission_id is None:
+        return False
+    if settled and session.execute(_LEFT, {"sid": submission_id}).first() is None:
+        release_event(session, submission_id, signer, now)
     return True
 
 

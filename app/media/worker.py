@@ -32,12 +32,15 @@ from app.media.storage import FileStore
 
 log = logging.getLogger("flowgate.media")
 DRAIN_HORIZON = 2.0
+START_WITHIN = 30.0  # seconds a claimed file may wait for its turn (the lease has 60 to spare)
+SWEEP_INTERVAL = 1.0  # seconds between looks for held events whose wait ran out
 
 
 @dataclass
 class MediaWorkerSettings:
     fetch: FetchSettings = field(default_factory=FetchSettings)
     concurrency: int = 2
+    batch: int = 4  # files one claim takes (fewer transactions for small files)
     poll_interval: float = 1.0
     wait_seconds: float = 300.0
     retry_delays: tuple[float, ...] = jobs.RETRY_DELAYS
@@ -110,11 +113,14 @@ class MediaWorker:
         ]
         for thread in threads:
             thread.start()
+        next_sweep = 0.0
         try:
             while not self._stop.is_set():
                 if ends is not None and time.monotonic() >= ends:
                     break
-                self._sweep()
+                if time.monotonic() >= next_sweep:
+                    self._sweep()
+                    next_sweep = time.monotonic() + SWEEP_INTERVAL
                 if drain and all(idle) and not self._due_or_leased():
                     break
                 self._stop.wait(min(s.poll_interval, 0.2) if drain else s.poll_interval)
@@ -138,13 +144,25 @@ class MediaWorker:
                 self._stop.wait(self.settings.poll_interval)
 
     def work_once(self) -> bool:
-        """Claim, fetch and record one file; False when nothing was due."""
+        """Claim up to `batch` files (one transaction), fetch and record each; False when
+        nothing was due. A claimed file not started within `START_WITHIN` seconds of the
+        claim is handed back, so no lease runs out while it waits its turn."""
         s = self.settings
         with self.db.transaction() as session:
-            claimed = jobs.claim(session, s.owner, 1, s.lease_seconds, clock.now())
+            claimed = jobs.claim(session, s.owner, s.batch, s.lease_seconds, clock.now())
         if not claimed:
             return False
-        job = claimed[0]
+        started = time.monotonic()
+        for n, job in enumerate(claimed):
+            if self._stop.is_set() or time.monotonic() - started > START_WITHIN:
+                with self.db.transaction() as session:
+                    jobs.release(session, s.owner, claimed[n:], clock.now())
+                break
+            self._one(job)
+        return True
+
+    def _one(self, job: jobs.MediaJob) -> None:
+        s = self.settings
         result = fetch(self.client, self.store, job, s.fetch)
         with self.db.transaction() as session:
             kept = jobs.record(
@@ -167,7 +185,6 @@ class MediaWorker:
             result.error or "",
             "" if kept else " (claim lost; not recorded)",
         )
-        return True
 
     def _sweep(self) -> None:
         try:
