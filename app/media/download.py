@@ -67,7 +67,8 @@ class FetchSettings:
     deadline: float = 300.0
     graph_api_url: str = DEFAULT_GRAPH_API_URL
     access_token: str | None = None
-    chunk_size: int = 256 * 1024
+    # None: each network read as it comes (httpcore reads 64 KiB), no re-chunking copy
+    chunk_size: int | None = None
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,7 @@ def _get(
         raise Transient(f"{type(exc).__name__} from {target.host}: {exc}"[:300]) from None
 
 
-def _chunks(response: httpx.Response, limit: int, chunk: int) -> Iterator[bytes]:
+def _chunks(response: httpx.Response, limit: int, chunk: int | None) -> Iterator[bytes]:
     """The raw body, refusing more than `limit` bytes (announced or received)."""
     announced = response.headers.get("content-length", "")
     if announced.isdigit() and int(announced) > limit:

@@ -26,12 +26,13 @@ from app.db import Database
 from app.delivery.pinning import pinned_client
 from app.delivery.ssrf import parse_networks
 from app.media import jobs
-from app.media.download import STORED, FetchSettings, fetch
+from app.media.download import STORED, FetchResult, FetchSettings, fetch
 from app.media.links import LinkSigner, signer_from
 from app.media.storage import FileStore
 
 log = logging.getLogger("flowgate.media")
 DRAIN_HORIZON = 2.0
+RECORD_WITHIN = 0.5  # seconds a fetched file's result may wait to be written with others
 START_WITHIN = 30.0  # seconds a claimed file may wait for its turn (the lease has 60 to spare)
 SWEEP_INTERVAL = 1.0  # seconds between looks for held events whose wait ran out
 
@@ -144,30 +145,48 @@ class MediaWorker:
                 self._stop.wait(self.settings.poll_interval)
 
     def work_once(self) -> bool:
-        """Claim up to `batch` files (one transaction), fetch and record each; False when
-        nothing was due. A claimed file not started within `START_WITHIN` seconds of the
-        claim is handed back, so no lease runs out while it waits its turn."""
+        """Claim up to `batch` files (one transaction), fetch each and record the results;
+        False when nothing was due. Results of quick fetches are written together (one
+        transaction), at the latest `RECORD_WITHIN` seconds after the first of them; a
+        claimed file not started within `START_WITHIN` seconds of the claim is handed back,
+        so no lease runs out while it waits its turn."""
         s = self.settings
         with self.db.transaction() as session:
             claimed = jobs.claim(session, s.owner, s.batch, s.lease_seconds, clock.now())
         if not claimed:
             return False
         started = time.monotonic()
-        for n, job in enumerate(claimed):
-            if self._stop.is_set() or time.monotonic() - started > START_WITHIN:
-                with self.db.transaction() as session:
-                    jobs.release(session, s.owner, claimed[n:], clock.now())
-                break
-            self._one(job)
+        unrecorded: list[tuple[jobs.MediaJob, FetchResult]] = []
+        first = 0.0
+        try:
+            for n, job in enumerate(claimed):
+                if self._stop.is_set() or time.monotonic() - started > START_WITHIN:
+                    with self.db.transaction() as session:
+                        jobs.release(session, s.owner, claimed[n:], clock.now())
+                    break
+                if not unrecorded:
+                    first = time.monotonic()
+                unrecorded.append((job, fetch(self.client, self.store, job, s.fetch)))
+                if time.monotonic() - first >= RECORD_WITHIN:
+                    self._record(unrecorded)
+                    unrecorded = []
+        finally:
+            if unrecorded:
+                self._record(unrecorded)
         return True
 
-    def _one(self, job: jobs.MediaJob) -> None:
+    def _record(self, results: list[tuple[jobs.MediaJob, FetchResult]]) -> None:
         s = self.settings
-        result = fetch(self.client, self.store, job, s.fetch)
         with self.db.transaction() as session:
-            kept = jobs.record(
-                session, s.owner, job, result, self.signer, clock.now(), s.retry_delays
-            )
+            now = clock.now()
+            kept = [
+                jobs.record(session, s.owner, job, result, self.signer, now, s.retry_delays)
+                for job, result in results
+            ]
+        for (job, result), recorded in zip(results, kept, strict=True):
+            self._count(job, result, recorded)
+
+    def _count(self, job: jobs.MediaJob, result: FetchResult, kept: bool) -> None:
         with self._lock:
             if result.status == STORED:
                 self.stats.stored += 1
