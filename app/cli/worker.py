@@ -79,9 +79,11 @@ def worker_command(
     worker = Worker(db, settings)
     worker.install_signal_handlers()
     click.echo(f"worker {settings.owner}: delivering (concurrency {concurrency})", err=True)
-    # Uploaded files are fetched by the same process, in their own threads (docs/media.md).
+    # Uploaded files are fetched by the same process, in their own threads, for as long as
+    # delivery runs (with --drain too: they release the held flow.submitted events that
+    # delivery waits for; docs/media.md).
     media = MediaWorker.from_config(db, config)
-    media_thread = threading.Thread(target=media.run, kwargs={"drain": drain}, name="media")
+    media_thread = threading.Thread(target=media.run, name="media")
     media_thread.start()
     try:
         stats = worker.run(drain=drain)
