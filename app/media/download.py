@@ -83,6 +83,7 @@ class MediaJob:
     meta_media_id: str | None
     expected_sha256: str | None
     allowed_types: tuple[str, ...] | None
+    submission_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,12 @@ from sqlalchemy.orm import Session
 from app.media.download import FAILED, RETRY, STORED, FetchResult, MediaJob
 from app.media.links import LinkSigner
 from app.media.records import release_event
-from app.models import Delivery, Event, MediaFile
+from app.models import Delivery, Event, MediaFile, Submission
 from app.models.enums import EventType, MediaStatus
 
 _MEDIA = MediaFile.__table__
+_LEADS = Submission.__table__
+_LOCK_LEAD = select(_LEADS.c.id).where(_LEADS.c.id == bindparam("sid")).with_for_update()
 _LEFT = (
     select(_MEDIA.c.id)
     .where(_MEDIA.c.submission_id == bindparam("sid"), _MEDIA.c.status == "pending")
@@ -53,6 +55,7 @@ _CLAIM = (
         _MEDIA.c.meta_media_id,
         _MEDIA.c.expected_sha256,
         _MEDIA.c.allowed_types,
+        _MEDIA.c.submission_id,
     )
 )
 # Seconds before each retry of a transient failure; after the last, the file is failed.
@@ -78,6 +81,7 @@ def claim(
             meta_media_id=r[5],
             expected_sha256=r[6],
             allowed_types=tuple(r[7]) if r[7] else None,
+            submission_id=r[8],
         )
         for r in rows
     ]
@@ -138,6 +142,12 @@ def record(
         )
     if settled:  # the per-file keys and the CDN URL are useless now: do not keep them
         values.update(encryption=None, cdn_url=None, next_attempt_at=None)
+    if settled and job.submission_id:
+        # Two workers settling the last two files of one lead at once must not both see the
+        # other's file still pending (PostgreSQL, READ COMMITTED): whoever settles a file
+        # first locks the lead's row, so the second sees the first's result. (SQLite has one
+        # writer; the clause is dropped.)
+        session.execute(_LOCK_LEAD, {"sid": job.submission_id})
     # Core statements (cached): this runs once per file, and the ORM's unit of work costs
     # more than the UPDATE itself.
     submission_id = session.execute(

@@ -358,3 +358,25 @@ def test_bounded_wait_releases_the_event_with_pending_files(
         due = delivery.next_attempt_at
     assert media["status"] == "pending" and media["url"] is None
     assert due is not None and (due - event.created_at).total_seconds() < 60
+
+
+def test_files_settled_by_parallel_threads_release_the_event_once_all_are_done(
+    app: Flask, db: Database, settings: dict[str, str], fake: FakeMeta
+) -> None:
+    from tests.delivery.conftest import add_endpoint
+
+    add_endpoint(db, "http://127.0.0.1:9/hook")
+    items = [fake.cdn_upload(JPEG + bytes([i]) * 50_000, chunk=8192) for i in range(3)]
+    photo_lead(app, *items)
+    # no sweep: only the recording of the last file may release the event
+    worker = media_worker(db, {**settings, "FLOWGATE_MEDIA_WAIT_SECONDS": "3600"})
+    worker.settings.concurrency, worker.settings.batch = 3, 1
+    worker.run(drain=True, max_seconds=20)
+    with db.session() as session:
+        delivery = session.scalars(select(Delivery)).one()
+        event = session.get(Event, delivery.event_id)
+        assert event is not None and delivery.next_attempt_at is not None
+        media = json.loads(event.body)["data"]["media"]
+        due_in = (delivery.next_attempt_at - event.created_at).total_seconds()
+    assert [m["status"] for m in media] == ["stored"] * 3
+    assert due_in < 600
