@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, null, select, update
 from sqlalchemy.orm import Session
 
 from app.media.download import FAILED, RETRY, STORED, FetchResult, MediaJob
@@ -57,6 +57,46 @@ _CLAIM = (
         _MEDIA.c.allowed_types,
         _MEDIA.c.submission_id,
     )
+)
+# Results, built once (this runs for every file; building a statement costs more than
+# running it). Only the claim's holder may write (lease owner and fencing token).
+_HELD = (
+    (_MEDIA.c.id == bindparam("b_id"))
+    & (_MEDIA.c.lease_owner == bindparam("owner"))
+    & (_MEDIA.c.attempts == bindparam("fence"))
+)
+_RETRY = (
+    update(_MEDIA)
+    .where(_HELD)
+    .values(
+        lease_owner=null(),
+        lease_expires_at=null(),
+        updated_at=bindparam("now"),
+        next_attempt_at=bindparam("next"),
+        error=bindparam("b_error"),
+    )
+    .returning(_MEDIA.c.submission_id)
+)
+_SETTLE = (
+    update(_MEDIA)
+    .where(_HELD)
+    .values(
+        lease_owner=null(),
+        lease_expires_at=null(),
+        updated_at=bindparam("now"),
+        next_attempt_at=null(),
+        status=bindparam("b_status"),
+        stored_at=bindparam("b_stored_at"),
+        error=bindparam("b_error"),
+        sha256=bindparam("b_sha256"),
+        size=bindparam("b_size"),
+        mime_type=bindparam("b_mime_type"),
+        storage_key=bindparam("b_storage_key"),
+        # the per-file keys and the CDN URL are useless now: do not keep them
+        encryption=null(),
+        cdn_url=null(),
+    )
+    .returning(_MEDIA.c.submission_id)
 )
 # Seconds before each retry of a transient failure; after the last, the file is failed.
 RETRY_DELAYS: tuple[float, ...] = (5, 30, 120, 600, 1800)
@@ -119,43 +159,33 @@ def record(
 ) -> bool:
     """Write `result` if the claim still holds; release the lead's event once all its
     files are settled. False when the claim was lost (another worker took over)."""
-    values: dict[str, object] = {"lease_owner": None, "lease_expires_at": None, "updated_at": now}
     settled = not (result.status == RETRY and job.fence <= len(delays))
+    params: dict[str, object] = {"b_id": job.id, "owner": owner, "fence": job.fence, "now": now}
     if not settled:
-        values["next_attempt_at"] = now + timedelta(seconds=delays[job.fence - 1])
-        values["error"] = result.error  # the last reason, while it is still pending
-    elif result.status == STORED:
-        values.update(
-            status=MediaStatus.STORED.value,
-            stored_at=now,
-            error=None,
-            sha256=result.sha256,
-            size=result.size,
-            mime_type=result.mime_type,
-            storage_key=result.storage_key,
-        )
+        params["next"] = now + timedelta(seconds=delays[job.fence - 1])
+        params["b_error"] = result.error  # the last reason, while it is still pending
+        submission_id = session.execute(_RETRY, params).scalar()
     else:
+        stored = result.status == STORED
         reason = result.error or "unknown error"
-        values.update(
-            status=MediaStatus.FAILED.value,
-            error=reason if result.status == FAILED else f"gave up after retries: {reason}",
+        if not stored and result.status != FAILED:
+            reason = f"gave up after retries: {reason}"
+        params.update(
+            b_status=MediaStatus.STORED.value if stored else MediaStatus.FAILED.value,
+            b_stored_at=now if stored else None,
+            b_error=None if stored else reason,
+            b_sha256=result.sha256,
+            b_size=result.size,
+            b_mime_type=result.mime_type,
+            b_storage_key=result.storage_key,
         )
-    if settled:  # the per-file keys and the CDN URL are useless now: do not keep them
-        values.update(encryption=None, cdn_url=None, next_attempt_at=None)
-    if settled and job.submission_id:
-        # Two workers settling the last two files of one lead at once must not both see the
-        # other's file still pending (PostgreSQL, READ COMMITTED): whoever settles a file
-        # first locks the lead's row, so the second sees the first's result. (SQLite has one
-        # writer; the clause is dropped.)
-        session.execute(_LOCK_LEAD, {"sid": job.submission_id})
-    # Core statements (cached): this runs once per file, and the ORM's unit of work costs
-    # more than the UPDATE itself.
-    submission_id = session.execute(
-        update(_MEDIA)
-        .where(_MEDIA.c.id == job.id, _MEDIA.c.lease_owner == owner, _MEDIA.c.attempts == job.fence)
-        .values(values)
-        .returning(_MEDIA.c.submission_id)
-    ).scalar()
+        if job.submission_id:
+            # Two workers settling the last two files of one lead at once must not both see
+            # the other's file still pending (PostgreSQL, READ COMMITTED): whoever settles a
+            # file first locks the lead's row, so the second sees the first's result.
+            # (SQLite has one writer; the clause is dropped.)
+            session.execute(_LOCK_LEAD, {"sid": job.submission_id})
+        submission_id = session.execute(_SETTLE, params).scalar()
     if submission_id is None:
         return False
     if settled and session.execute(_LEFT, {"sid": submission_id}).first() is None:

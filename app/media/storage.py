@@ -101,6 +101,10 @@ class FileStore:
         try:
             self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
             self.tmp.mkdir(mode=0o700, exist_ok=True)
+            objects = self.root / "sha256"
+            if not (objects / "ff").is_dir():  # all 256 prefixes once: a commit is one rename
+                for prefix in range(256):
+                    (objects / f"{prefix:02x}").mkdir(mode=0o700, parents=True, exist_ok=True)
         finally:
             os.umask(old)
         os.chmod(self.root, 0o700)
