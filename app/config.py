@@ -24,6 +24,21 @@ SECRETS_FILE = "secrets.json"
 ENVIRONMENTS = ("production", "development")
 LOG_FORMATS = ("text", "json")
 
+# Media uploads (docs/media.md): Meta's CDN and attachment hosts, and what a flow accepts.
+DEFAULT_MEDIA_HOSTS = ("whatsapp.net", "fbsbx.com", "fbcdn.net")
+DEFAULT_MEDIA_TYPES = ("image/*", "application/pdf")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def duration_seconds(value: str) -> float:
+    """`3600`, `90s`, `15m`, `12h` or `30d` as seconds (ValueError otherwise)."""
+    text = value.strip().lower()
+    unit = _UNITS.get(text[-1:]) if text else None
+    number = float(text[:-1] if unit else text)
+    if number < 0:
+        raise ValueError(f"negative duration {value!r}")
+    return number * (unit or 1)
+
 
 def _split(value: str | None) -> tuple[str, ...]:
     """Comma-separated list, blanks dropped."""
@@ -56,6 +71,13 @@ class Config:
     metrics_token: str | None = field(default=None, repr=False)
     meta_flow_ids: tuple[str, ...] = ()  # "name=meta flow id" pairs (docs/operations.md)
     metrics_enabled: bool = True  # per-request endpoint recording (docs/operations.md)
+    media_dir: Path = Path("instance/media")
+    media_hosts: tuple[str, ...] = DEFAULT_MEDIA_HOSTS
+    max_media_bytes: int = 26_214_400
+    media_link_ttl: float = 7 * 86400.0
+    media_types: tuple[str, ...] = DEFAULT_MEDIA_TYPES
+    media_wait_seconds: float = 300.0
+    media_link_secret: str | None = field(default=None, repr=False)
     testing: bool = False
     log_format: str = "text"  # FLOWGATE_LOG_FORMAT: text | json (app/logs.py)
 
@@ -99,6 +121,15 @@ class Config:
             raise ConfigError(f"bad number in configuration: {exc}") from None
         if any(s < 0 for s in schedule) or max_body <= 0:
             raise ConfigError("retry delays and FLOWGATE_MAX_ENDPOINT_BODY must be positive")
+        try:
+            max_media = int(get("MAX_MEDIA_BYTES") or 26_214_400)
+            link_ttl = duration_seconds(get("MEDIA_LINK_TTL") or "7d")
+            media_wait = duration_seconds(get("MEDIA_WAIT_SECONDS") or "300")
+        except ValueError as exc:
+            raise ConfigError(f"bad media setting: {exc}") from None
+        if max_media <= 0 or link_ttl <= 0:
+            raise ConfigError("FLOWGATE_MAX_MEDIA_BYTES and FLOWGATE_MEDIA_LINK_TTL must be > 0")
+        token_secret = get("TOKEN_SECRET") or stored.get("token_secret")
         return cls(
             env=env,
             instance_path=instance,
@@ -115,7 +146,7 @@ class Config:
             or (_split(stored.get("app_secret")) if env == "development" else ()),
             verify_token=get("VERIFY_TOKEN")
             or (stored.get("verify_token") if env == "development" else None),
-            token_secret=get("TOKEN_SECRET") or stored.get("token_secret"),
+            token_secret=token_secret,
             api_tokens=_split(get("API_TOKENS")),
             webhook_allow_networks=_split(get("WEBHOOK_ALLOW_NETWORKS")),
             webhook_retry_schedule=schedule or DEFAULT_RETRY_SCHEDULE,
@@ -134,6 +165,15 @@ class Config:
             meta_flow_ids=_split(get("META_FLOW_IDS")),
             metrics_enabled=str(get("METRICS_ENABLED") or "1").lower()
             not in ("0", "false", "no", "off"),
+            media_dir=Path(get("MEDIA_DIR") or instance / "media").absolute(),
+            media_hosts=tuple(h.lower().lstrip(".") for h in _split(get("MEDIA_HOSTS")))
+            or DEFAULT_MEDIA_HOSTS,
+            max_media_bytes=max_media,
+            media_link_ttl=link_ttl,
+            media_types=tuple(t.lower() for t in _split(get("MEDIA_TYPES"))) or DEFAULT_MEDIA_TYPES,
+            media_wait_seconds=media_wait,
+            # Signed download links: their own key, else one derived from the token secret.
+            media_link_secret=get("MEDIA_LINK_SECRET") or token_secret,
         )
 
     def check_serving(self) -> None:

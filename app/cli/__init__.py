@@ -46,6 +46,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Submission JSON Schemas in FLOWGATE_SCHEMAS_DIR.",
     ),
     "inbox": ("app.cli.inbox:inbox_group", "Stored Meta webhook notifications."),
+    "media": (
+        "app.cli.media:media_group",
+        "Files uploaded through PhotoPicker and DocumentPicker.",
+    ),
     "tokens": (
         "app.cli.tokens:tokens_group",
         "Flow tokens: signed, expiring, bound to one flow and one contact.",

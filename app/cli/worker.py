@@ -7,6 +7,7 @@ secrets, so it runs on machines that hold none of them (no Flask app is built).
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import timedelta
 
 import click
@@ -19,6 +20,7 @@ from app.delivery.ssrf import parse_networks
 from app.delivery.transport import AttemptSettings
 from app.delivery.worker import Worker, WorkerSettings
 from app.errors import ConfigError
+from app.media.worker import MediaWorker
 from app.settings_check import Need, problems, report
 
 
@@ -98,9 +100,17 @@ def worker_command(
     from app.ops import worker_exposition  # docs/operations.md
 
     exposition = worker_exposition.start(metrics_port or None, metrics_host, metrics_textfile)
+    # Uploaded files are fetched by the same process, in their own threads, for as long as
+    # delivery runs (with --drain too: they release the held flow.submitted events that
+    # delivery waits for; docs/media.md).
+    media = MediaWorker.from_config(db, config)
+    media_thread = threading.Thread(target=media.run, name="media")
+    media_thread.start()
     try:
         stats = worker.run(drain=drain)
     finally:
+        media.stop()
+        media_thread.join()
         exposition.stop()
         db.dispose()
     click.echo(

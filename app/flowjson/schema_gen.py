@@ -14,6 +14,7 @@ from app.flowjson.context import Component, Context, Screen
 from app.flowjson.findings import join
 from app.flowjson.values import is_expression, is_ref
 from app.flowjson.versions import parse_version
+from app.media.schema import picker_required, picker_schema
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -94,7 +95,7 @@ def component_schema(comp: Component, version: tuple[int, int]) -> dict[str, Any
     elif kind == "OptIn":
         schema = {"type": "boolean"}
     elif kind in ("PhotoPicker", "DocumentPicker"):
-        schema = {"type": "array", "items": {"type": "object"}}
+        schema = picker_schema(node, kind)  # media arrays (app/media/schema.py)
     else:
         schema = {}
     return schema
@@ -130,7 +131,8 @@ class _Tracer:
             comp = screen.inputs().get(parts[1])
             if comp is None:
                 return {}, False
-            return component_schema(comp, self.ctx.version), comp.node.get("required") is True
+            required = comp.node.get("required") is True or picker_required(comp.node, comp.type)
+            return component_schema(comp, self.ctx.version), required
         if parts[0] == "data" and len(parts) == 2:
             return self._data(screen, parts[1], seen)
         return {}, False

@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -35,6 +35,8 @@ from app.leads.contacts import NAME_MAX, valid_wa_id
 from app.leads.sanitize import clean_text, clip
 from app.leads.validation import error, split_fields, validate_fields
 from app.leads.window import WindowState, window_state
+from app.media.extract import Upload, extract_uploads
+from app.media.intake import add_media, hold, store_uploads
 from app.models import Contact, Submission
 from app.models.enums import EventType, SubmissionStatus
 from app.ops.committed import note_lead
@@ -135,6 +137,8 @@ def record_submission(
     # only on a duplicate, which is rare).
     fields = split_fields(clean_text(dict(intake.fields)))
     errors = extra + (_validate(registry, flow, fields) if flow is not None else [])
+    # picker values become media ids (docs/media.md); an unrouted reply keeps them as sent
+    fields, uploads = extract_uploads(fields) if flow is not None else (fields, [])
     wa_id = clean_text(intake.wa_id) or None
     if wa_id is not None and not WA_ID.fullmatch(wa_id):
         # Kept as received (clipped to the column) so the lead can still be traced; flagged.
@@ -182,7 +186,9 @@ def record_submission(
     session.add(submission)
     note_lead(session, flow if flow and _definition(registry, flow) else None, intake.source,
               values["status"])  # fmt: skip
-    announce(session, submission, contact)
+    if flow is not None:
+        store_uploads(session, registry, flow, submission.id, uploads)
+    announce(session, submission, contact, uploads)
     _log_stored(submission)
     return submission, True
 
@@ -207,11 +213,19 @@ def _log_stored(submission: Submission) -> None:
     )
 
 
-def announce(session: Session, submission: Submission, contact: Contact | None) -> None:
-    """The lead's event: `flow.submitted` when valid, else `submission.invalid` + errors."""
+def announce(
+    session: Session,
+    submission: Submission,
+    contact: Contact | None,
+    uploads: Sequence[Upload] = (),
+) -> None:
+    """The lead's event: `flow.submitted` when valid (with its files, held until they are
+    settled: docs/media.md), else `submission.invalid` + errors."""
     data = event_data(submission, window_state(contact, submission.submitted_at))
     if submission.status == SubmissionStatus.VALID:
-        enqueue_event(session, EVENT_TYPE, data, submission_id=submission.id)
+        data = add_media(data, uploads)
+        event = enqueue_event(session, EVENT_TYPE, data, submission_id=submission.id)
+        hold(session, event.id, uploads)
     else:
         data["errors"] = submission.errors
         enqueue_event(session, EventType.SUBMISSION_INVALID, data, submission_id=submission.id)

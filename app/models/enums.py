@@ -50,3 +50,12 @@ class EventType(StrEnum):
     FLOW_HEALTH_CHANGED = "flow.health_changed"
     # Sent only by `flowgate webhooks test`, to any endpoint, subscribed or not (docs/delivery.md).
     WEBHOOK_TEST = "webhook.test"
+
+
+class MediaStatus(StrEnum):
+    """An uploaded file (docs/media.md): waiting, stored, failed (with a reason) or purged."""
+
+    PENDING = "pending"
+    STORED = "stored"
+    FAILED = "failed"
+    PURGED = "purged"

@@ -46,3 +46,6 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(meta.bp)
     api.register(app)
     app.register_blueprint(metrics.bp)
+    from app.web import media_files
+
+    app.register_blueprint(media_files.bp)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, fields, post_load, validate
+from marshmallow import Schema, fields, missing, post_load, validate
 
 from app.api.schemas.common import PageQuerySchema, QuerySchema, UtcDateTime
 from app.export.query import SubmissionFilter
@@ -28,6 +28,13 @@ class SubmissionSchema(Schema):
     )
     error_list = fields.List(fields.Raw(), required=True, attribute="errors", data_key="errors")
     submitted_at = UtcDateTime(required=True)
+    # The lead's uploads (docs/media.md): [{id, field, file_name, mime_type, size, sha256,
+    # status, error, url}], present when it has files, as in flow.submitted; views fill
+    # `media_entries` (app/media/records.py `annotate`).
+    media = fields.Function(
+        lambda s: getattr(s, "media_entries", None) or missing,
+        metadata={"description": "Uploaded files; url is a signed, expiring download link."},
+    )
 
 
 class SubmissionFilterSchema(QuerySchema):

@@ -35,6 +35,7 @@ API_CLOSED = (
 # Modules (under app/web/api/) whose views are part of the API. Each area appends its own.
 AREAS: list[str] = ["submissions", "flows", "contacts", "tokens", "webhooks", "messages"]
 AREAS.append("health")  # GET /api/v1/flows/<name>/health (docs/operations.md)
+AREAS.append("media")
 
 View = Callable[..., Any]
 

@@ -14,9 +14,12 @@ from app.api.schemas.submissions import (
     SubmissionListQuerySchema,
     SubmissionSchema,
 )
+from app.clock import now
 from app.errors import NotFound
 from app.export.csvfile import SubmissionCsv
 from app.export.query import Key, page
+from app.media.links import signer_from
+from app.media.records import annotate
 from app.models import Submission
 from app.web import db_session, runtime
 from app.web.api import route
@@ -34,6 +37,7 @@ def list_submissions(query: dict[str, Any]) -> dict[str, Any]:
     start = Key(*decode_time_cursor(query["cursor"])) if query["cursor"] else None
     rows, last = page(db_session(), query["filters"], start=start, limit=query["limit"])
     cursor = encode_time_cursor(last.submitted_at, last.id) if last is not None else None
+    annotate(db_session(), rows, signer_from(runtime().config), now())
     return {"items": rows, "next_cursor": cursor}
 
 
@@ -73,4 +77,5 @@ def get_submission(submission_id: str) -> Submission:
     submission = db_session().get(Submission, submission_id)
     if submission is None:
         raise NotFound(f"no submission {submission_id!r}")
+    annotate(db_session(), [submission], signer_from(runtime().config), now())
     return submission
