@@ -13,7 +13,7 @@ import click
 
 from app.cli.instance import load_config
 from app.flowjson.findings import Finding, Level
-from app.flowjson.registry import FlowRegistry, load_definition
+from app.flowjson.registry import FlowRegistry, load_definition, schema_note
 from app.flowjson.validator import validate_text
 
 
@@ -26,7 +26,9 @@ def _findings_for(path: Path, flows_dir: Path, schemas_dir: Path) -> list[Findin
     """A file in the flows folder is checked as the registry does (schema, handlers too);
     any other file as plain Flow JSON (a pywa-style container is split into documents)."""
     if path.resolve().parent == flows_dir.resolve() and path.suffix == ".json":
-        return list(load_definition(path, schemas_dir / path.name).findings)
+        definition = load_definition(path, schemas_dir / path.name)
+        click.echo(f"{definition.name}: {schema_note(definition)}", err=True)
+        return list(definition.findings)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -80,7 +82,8 @@ def validate_command(files: tuple[Path, ...], fmt: str) -> None:
 
 @flows_group.command("list")
 def list_command() -> None:
-    """List the flows with whether they are served and their finding counts."""
+    """List the flows: served or not, endpoint or not, which schema judges their
+    submissions (file: schemas/<name>.json, derived: from the Flow JSON) and finding counts."""
     config = load_config()
     registry = FlowRegistry.load(config.flows_dir, config.schemas_dir)
     for definition in registry.all():
@@ -88,4 +91,8 @@ def list_command() -> None:
         warnings = len(definition.findings) - errors
         state = "served" if definition.valid else "NOT SERVED"
         kind = "endpoint" if definition.endpoint_powered else "no-endpoint"
-        click.echo(f"{definition.name}\t{state}\t{kind}\t{errors} error(s)\t{warnings} warning(s)")
+        schema = f"schema:{definition.schema_source or 'none'}"
+        click.echo(
+            f"{definition.name}\t{state}\t{kind}\t{schema}\t{errors} error(s)\t"
+            f"{warnings} warning(s)"
+        )

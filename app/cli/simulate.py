@@ -76,7 +76,7 @@ def simulate_command(
 ) -> None:
     """Walk FLOW through the endpoint at URL, printing each screen and its data."""
     runtime: Runtime = current_app.extensions["flowgate"]
-    definition = runtime.registry.get(flow) if runtime.registry else None
+    definition = runtime.registry.get(flow)
     if definition is None or not isinstance(definition.document, dict):
         raise click.ClickException(f"no flow named {flow!r} in {runtime.config.flows_dir}")
     if not runtime.config.app_secrets:

@@ -31,7 +31,7 @@ from app.crypto.jwt import sign_flow_token
 from app.crypto.signatures import hub_signature
 from app.endpoint.checker import check_answer, check_data
 from app.endpoint.protocol import BACK, DATA_EXCHANGE, INIT, PING, SUCCESS
-from app.flowjson.model import FlowModel, Screen, model_for
+from app.flowjson.model import FlowModel, Screen
 
 _REF = re.compile(r"\$\{(screen\.([A-Za-z0-9_]+)\.)?(form|data)\.([A-Za-z0-9_]+)\}")
 MAX_STEPS = 100
@@ -107,7 +107,7 @@ class WhatsAppClient:
         path: str | None = None,
     ) -> None:
         self.flow = flow
-        self.model: FlowModel = model_for(document)
+        self.model: FlowModel = FlowModel(document)
         self.public_key = public_key
         self.app_secret = app_secret
         self.transport = transport

@@ -24,7 +24,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import Connection, bindparam, exists, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -32,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from app.clock import now
 from app.db import Database
+from app.flowjson.registry import FlowRegistry
 from app.ids import new_id
 from app.leads.notifications.process import process_notification
 from app.leads.notifications.reader import (
@@ -85,7 +85,7 @@ class Inbox:
     """The inbox over one database, with what processing needs."""
 
     db: Database
-    registry: Any  # app.flowjson.registry.FlowRegistry
+    registry: FlowRegistry
     token_secret: str | None
 
 

@@ -20,23 +20,21 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import bindparam, exists, insert, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from app.clock import isoformat, now
 from app.delivery.outbox import enqueue_event
-from app.errors import FlowgateError
+from app.flowjson.registry import FlowRegistry
+from app.flowjson.submission import error
 from app.ids import new_id
 from app.leads.contacts import NAME_MAX, valid_wa_id
 from app.leads.sanitize import clean_text, clip
-from app.leads.validation import error, split_fields, validate_fields
+from app.leads.validation import split_fields
 from app.leads.window import WindowState, window_state
 from app.models import Contact, Submission
-
-if TYPE_CHECKING:
-    from app.flowjson.registry import FlowDefinition, FlowRegistry
 
 log = logging.getLogger("flowgate.leads")
 
@@ -180,17 +178,11 @@ def event_data(submission: Submission, window: WindowState) -> dict[str, Any]:
 
 
 def _validate(registry: FlowRegistry, flow: str, fields: Mapping[str, Any]) -> list[dict]:
-    definition = _definition(registry, flow)
+    """The flow's own validator judges the lead (the same object judged each screen)."""
+    definition = registry.get(flow)
     if definition is None:
         return [error(None, "unknown_flow", f"No flow named {flow!r} is configured.")]
-    return validate_fields(getattr(definition, "schema", None), fields)
-
-
-def _definition(registry: FlowRegistry, flow: str) -> FlowDefinition | None:
-    try:
-        return registry.get(flow)
-    except (LookupError, FlowgateError):
-        return None
+    return definition.validator.check(fields)
 
 
 def add_late_errors(submission: Submission, extra: list[dict[str, Any]]) -> None:

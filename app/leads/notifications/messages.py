@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.flowjson.submission import error
 from app.leads.contacts import record_inbound, valid_wa_id
 from app.leads.intake import Intake, add_late_errors, record_submission
 from app.leads.notifications.reader import (
@@ -27,7 +28,6 @@ from app.leads.notifications.reader import (
 from app.leads.notifications.routing import find_flow
 from app.leads.notifications.statuses import record_status
 from app.leads.sanitize import load_json
-from app.leads.validation import error
 
 KNOWN_TYPES = frozenset(
     {

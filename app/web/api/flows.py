@@ -14,8 +14,7 @@ from app.web.api import route
 
 
 def _registry() -> FlowRegistry:
-    registry = runtime().registry
-    return registry if registry is not None else FlowRegistry({})
+    return runtime().registry
 
 
 @route(
