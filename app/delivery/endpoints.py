@@ -15,12 +15,12 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.api.pagination import decode_time_cursor, encode_time_cursor, trim
-from app.delivery.outbox import EVENT_TYPES
 from app.delivery.signing import generate_secret
 from app.delivery.ssrf import IPNetwork, Resolver, system_resolver, vet_url
 from app.errors import InvalidRequest, NotFound
 from app.models import Delivery, DeliveryAttempt, WebhookEndpoint
+from app.models.outbox import EVENT_TYPES
+from app.pagination import decode_time_cursor, encode_time_cursor, trim
 
 ROTATION_OVERLAP = timedelta(hours=24)
 

@@ -26,7 +26,6 @@ from sqlalchemy import bindparam, exists, insert, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from app.clock import isoformat, now
-from app.delivery.outbox import enqueue_event
 from app.flowjson.registry import FlowRegistry
 from app.flowjson.submission import error
 from app.ids import new_id
@@ -35,6 +34,7 @@ from app.leads.sanitize import clean_text, clip
 from app.leads.validation import split_fields
 from app.leads.window import WindowState, window_state
 from app.models import Contact, Submission
+from app.models.outbox import enqueue_event
 
 log = logging.getLogger("flowgate.leads")
 

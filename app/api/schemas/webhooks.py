@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from app.api.schemas.common import PageQuerySchema, QuerySchema, UtcDateTime
-from app.delivery.outbox import EVENT_TYPES
+from app.models.outbox import EVENT_TYPES
 
 _EVENTS = validate.OneOf([*EVENT_TYPES, "*"])
 
