@@ -7,16 +7,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flask import Flask
 
 from app.config import Config
 
-if TYPE_CHECKING:  # imported in create_app: `flowgate --help` need not load the database layer
-    from app.runtime import Runtime
-
-__all__ = ["create_app", "get_runtime"]
+__all__ = ["create_app"]
 
 
 def create_app(config: Mapping[str, Any] | Config | None = None) -> Flask:
@@ -25,6 +22,7 @@ def create_app(config: Mapping[str, Any] | Config | None = None) -> Flask:
     Raises `app.errors.ConfigError` when a required secret or the private key is missing:
     Flowgate never starts half-guarded.
     """
+    # Imported here: `flowgate --help` need not load the database layer.
     from app.runtime import Runtime
     from app.web import register_web
 
@@ -41,9 +39,3 @@ def create_app(config: Mapping[str, Any] | Config | None = None) -> Flask:
     app.extensions["flowgate"] = Runtime.build(settings)
     register_web(app)
     return app
-
-
-def get_runtime(app: Flask) -> Runtime:
-    """The Runtime that `create_app` attached to `app`."""
-    runtime: Runtime = app.extensions["flowgate"]
-    return runtime

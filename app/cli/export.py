@@ -6,13 +6,12 @@ import sys
 from typing import IO, Any
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 from marshmallow import ValidationError
 
 from app.api.schemas.submissions import SubmissionFilterSchema
 from app.export.csvfile import SubmissionCsv
-from app.runtime import Runtime
+from app.web import runtime
 
 
 @click.command("export")
@@ -38,9 +37,9 @@ def export_command(output: str | None, excel: bool, **options: Any) -> None:
     except ValidationError as exc:
         field, messages = next(iter(exc.normalized_messages().items()))
         raise click.BadParameter(" ".join(map(str, messages)), param_hint=f"--{field}") from None
-    runtime: Runtime = current_app.extensions["flowgate"]
-    with runtime.db.session() as session:
-        export = SubmissionCsv(session, runtime.registry, filters, excel=excel)
+    rt = runtime()
+    with rt.db.session() as session:
+        export = SubmissionCsv(session, rt.registry, filters, excel=excel)
         # A bar only on an interactive stderr, and not while the CSV itself fills that terminal.
         csv_on_terminal = output is None and sys.stdout.isatty()
         bar = sys.stderr if sys.stderr.isatty() and not csv_on_terminal else None

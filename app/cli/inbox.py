@@ -12,11 +12,10 @@ from __future__ import annotations
 import sys
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
 from app.leads.inbox import PROCESSED, Inbox, reprocess
-from app.runtime import Runtime
+from app.web import runtime
 
 
 @click.group("inbox")
@@ -30,8 +29,8 @@ def inbox_group() -> None:
 @with_appcontext
 def reprocess_command(ids: tuple[str, ...], limit: int | None) -> None:
     """Process failed (and stale pending) notifications again; exit 1 if any still fail."""
-    runtime: Runtime = current_app.extensions["flowgate"]
-    inbox = Inbox(runtime.db, runtime.registry, runtime.config.token_secret)
+    rt = runtime()
+    inbox = Inbox(rt.db, rt.registry, rt.config.token_secret)
     receipts = reprocess(inbox, ids, limit=limit)
     missing = set(ids) - {r.notification_id for r in receipts}
     for receipt in receipts:

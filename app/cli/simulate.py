@@ -18,19 +18,19 @@ from urllib.parse import urlsplit
 import click
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from flask import current_app
 from flask.cli import with_appcontext
 
 from app.crypto.tokens import issue_token
 from app.endpoint.emulator import ClientError, HttpTransport, WhatsAppClient
 from app.runtime import Runtime
+from app.web import runtime
 
 
-def _public_key(runtime: Runtime, path: Path | None) -> rsa.RSAPublicKey:
+def _public_key(rt: Runtime, path: Path | None) -> rsa.RSAPublicKey:
     if path is None:
-        if not runtime.private_keys:
+        if not rt.private_keys:
             raise click.ClickException("no private key loaded; pass --public-key")
-        return runtime.private_keys[0].public_key()
+        return rt.private_keys[0].public_key()
     key = serialization.load_pem_public_key(path.read_bytes())
     if not isinstance(key, rsa.RSAPublicKey):
         raise click.ClickException(f"{path} is not an RSA public key")
@@ -75,25 +75,24 @@ def simulate_command(
     public_key: Path | None,
 ) -> None:
     """Walk FLOW through the endpoint at URL, printing each screen and its data."""
-    runtime: Runtime = current_app.extensions["flowgate"]
-    definition = runtime.registry.get(flow)
+    rt = runtime()
+    definition = rt.registry.get(flow)
     if definition is None or not isinstance(definition.document, dict):
-        raise click.ClickException(f"no flow named {flow!r} in {runtime.config.flows_dir}")
-    if not runtime.config.app_secrets:
+        raise click.ClickException(f"no flow named {flow!r} in {rt.config.flows_dir}")
+    if not rt.config.app_secrets:
         raise click.ClickException("FLOWGATE_APP_SECRET is not set")
     parts = urlsplit(url)
     base = f"{parts.scheme}://{parts.netloc}"
     path = parts.path if parts.path.rstrip("/").endswith("/endpoint") else None
     token = (
-        flow_token
-        or issue_token(runtime.config.token_secret or "", flow=flow, wa_id=wa_id).flow_token
+        flow_token or issue_token(rt.config.token_secret or "", flow=flow, wa_id=wa_id).flow_token
     )
     transport = HttpTransport(base)
     client = WhatsAppClient(
         flow=flow,
         document=definition.document,
-        public_key=_public_key(runtime, public_key),
-        app_secret=runtime.config.app_secrets[0],
+        public_key=_public_key(rt, public_key),
+        app_secret=rt.config.app_secrets[0],
         transport=transport,
         flow_token=token,
         path=path,

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
 from app.crypto.tokens import DEFAULT_TTL_SECONDS
 from app.endpoint.issuing import issue_for_flow
 from app.errors import InvalidRequest
-from app.runtime import Runtime
+from app.web import runtime
 
 
 @click.group("tokens")
@@ -30,10 +29,10 @@ def tokens_group() -> None:
 @with_appcontext
 def issue(flow: str, wa_id: str, ttl: int) -> None:
     """Print the token alone on stdout (for scripts)."""
-    runtime: Runtime = current_app.extensions["flowgate"]
+    rt = runtime()
     try:
         issued = issue_for_flow(
-            runtime.registry, runtime.config.token_secret, flow=flow, wa_id=wa_id, ttl_seconds=ttl
+            rt.registry, rt.config.token_secret, flow=flow, wa_id=wa_id, ttl_seconds=ttl
         )
     except InvalidRequest as exc:
         details = exc.details or {}

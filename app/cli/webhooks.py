@@ -5,18 +5,12 @@ from __future__ import annotations
 import json
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
-from app.delivery import endpoints as core
+from app.delivery import subscriptions as core
 from app.delivery.ssrf import parse_networks
 from app.errors import FlowgateError
-from app.runtime import Runtime
-
-
-def _runtime() -> Runtime:
-    rt: Runtime = current_app.extensions["flowgate"]
-    return rt
+from app.web import runtime
 
 
 @click.group("webhooks")
@@ -36,7 +30,7 @@ def webhooks_group() -> None:
 @with_appcontext
 def add(url: str, events: tuple[str, ...], description: str | None) -> None:
     """Register URL (checked by the SSRF guard) and print its id and secret (shown once)."""
-    rt = _runtime()
+    rt = runtime()
     guard = core.Guard(allow=parse_networks(rt.config.webhook_allow_networks))
     try:
         with rt.db.transaction() as session:
@@ -57,7 +51,7 @@ def add(url: str, events: tuple[str, ...], description: str | None) -> None:
 @with_appcontext
 def list_(as_json: bool) -> None:
     """Every endpoint with its state (secrets are never listed)."""
-    with _runtime().db.session() as session:
+    with runtime().db.session() as session:
         rows = [core.endpoint_to_dict(e) for e in core.list_endpoints(session)[0]]
     for row in rows:
         if as_json:

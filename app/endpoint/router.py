@@ -35,10 +35,11 @@ from app.endpoint.protocol import (
     success_answer,
 )
 from app.flowjson.handlers import Handler, HandlerContext, handler_name
-from app.flowjson.model import FlowModel, Screen, ScreenAction
+from app.flowjson.model import FlowModel, ScreenAction, ScreenModel
 from app.flowjson.registry import FlowDefinition, FlowRegistry
 from app.leads.intake import Intake, record_submission
 from app.models import FlowSession
+from app.models.enums import LeadSource
 
 log = logging.getLogger("flowgate.endpoint")
 
@@ -79,7 +80,7 @@ class Exchange:
 
 
 def screen_data(
-    screen: Screen, session_data: dict[str, Any], override: dict[str, Any] | None = None
+    screen: ScreenModel, session_data: dict[str, Any], override: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """Data for every declared property: override, else a fitting session value, else example."""
     override = override or {}
@@ -151,12 +152,12 @@ def _session(db: Session, ex: Exchange) -> FlowSession | None:
     return row
 
 
-def _submit_exchanges(screen: Screen) -> list[ScreenAction]:
+def _submit_exchanges(screen: ScreenModel) -> list[ScreenAction]:
     """The screen's data_exchange actions that leave it (a footer or button tap)."""
     return [a for a in screen.actions if a.event not in REFRESH_EVENTS and a.name == DATA_EXCHANGE]
 
 
-def _refresh_exchanges(screen: Screen) -> list[ScreenAction]:
+def _refresh_exchanges(screen: ScreenModel) -> list[ScreenAction]:
     """The screen's data_exchange actions fired by a component change."""
     return [a for a in screen.actions if a.event in REFRESH_EVENTS and a.name == DATA_EXCHANGE]
 
@@ -167,7 +168,7 @@ def _is_last(model: FlowModel, screen_id: str) -> bool:
     return bool(screen and (screen.terminal or not model.routing.get(screen_id)))
 
 
-def _refreshes(screen: Screen, data: dict[str, Any]) -> bool:
+def _refreshes(screen: ScreenModel, data: dict[str, Any]) -> bool:
     """True when the data_exchange came from a component change, not the screen's submit."""
     submits = _submit_exchanges(screen)
     if not submits:
@@ -268,7 +269,7 @@ def _complete(
     intake = Intake(
         flow=ex.flow,
         fields=dict(ex.session_data),
-        source="endpoint",
+        source=LeadSource.ENDPOINT,
         wa_id=ex.wa_id,
         # A foreign token may be static and shared by many users (templates): it must not
         # make their runs one lead, so such a submission is deduplicated by its own id.

@@ -55,11 +55,10 @@ VALID = "valid"
 
 @dataclass(frozen=True)
 class Reply:
-    """What the shell sends: status, body (ciphertext or empty) and its content type."""
+    """What the shell sends: status and body (ciphertext or empty), as CONTENT_TYPE."""
 
     status: int
     body: str = ""
-    content_type: str = CONTENT_TYPE
 
 
 class EndpointService:

@@ -67,7 +67,7 @@ def iter_components(children: Any) -> Iterator[dict[str, Any]]:
 
 
 @dataclass
-class Screen:
+class ScreenModel:
     id: str
     document: dict[str, Any]
     terminal: bool
@@ -99,17 +99,17 @@ class FlowModel:
             if isinstance(routing, dict)
             else {}
         )
-        self.screens: dict[str, Screen] = {}
+        self.screens: dict[str, ScreenModel] = {}
         for raw in document.get("screens") or []:
             if isinstance(raw, dict) and isinstance(raw.get("id"), str):
                 self.screens[raw["id"]] = self._screen(raw)
 
     @staticmethod
-    def _screen(raw: dict[str, Any]) -> Screen:
+    def _screen(raw: dict[str, Any]) -> ScreenModel:
         model = raw.get("data") if isinstance(raw.get("data"), dict) else {}
         props = {k: _strip_examples(v) for k, v in model.items() if isinstance(v, dict)}
         examples = {k: copy.deepcopy(v[EXAMPLE]) for k, v in model.items() if EXAMPLE in v}
-        screen = Screen(
+        screen = ScreenModel(
             id=raw["id"],
             document=raw,
             terminal=bool(raw.get("terminal")),
@@ -142,7 +142,7 @@ class FlowModel:
         """The endpoint serves this flow (see `uses_endpoint`)."""
         return uses_endpoint(self.document)
 
-    def screen(self, screen_id: str | None) -> Screen | None:
+    def screen(self, screen_id: str | None) -> ScreenModel | None:
         return self.screens.get(screen_id) if isinstance(screen_id, str) else None
 
     @property

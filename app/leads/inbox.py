@@ -37,14 +37,20 @@ from app.leads.notifications.process import process_notification
 from app.leads.notifications.reader import (
     MalformedNotification,
     ProcessingContext,
-    parse_envelope,
+    parse_notification,
 )
 from app.leads.sanitize import clean_text
 from app.models import InboundNotification
+from app.models.enums import InboxStatus
 
 log = logging.getLogger("flowgate.meta")
 
-PROCESSED, FAILED, INVALID, PENDING = "processed", "failed", "invalid", "pending"
+PROCESSED, FAILED, INVALID, PENDING = (
+    InboxStatus.PROCESSED,
+    InboxStatus.FAILED,
+    InboxStatus.INVALID,
+    InboxStatus.PENDING,
+)
 STALE_PENDING = timedelta(minutes=5)
 _TABLE = InboundNotification.__table__
 # Core statements built once: this runs for every notification, and the ORM's unit of work
@@ -161,7 +167,7 @@ def process_stored(
 ) -> Receipt:
     """Process a stored notification and record the outcome on its row (on `conn` if given)."""
     try:
-        payload = parse_envelope(body)
+        payload = parse_notification(body)
     except MalformedNotification as exc:
         _mark(inbox, notification_id, INVALID, str(exc))
         log.warning("Meta notification %s is not readable: %s", notification_id, exc)

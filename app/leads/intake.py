@@ -26,6 +26,7 @@ from sqlalchemy import bindparam, exists, insert, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from app.clock import isoformat, now
+from app.crypto.tokens import MAX_TOKEN_LENGTH
 from app.flowjson.registry import FlowRegistry
 from app.flowjson.submission import error
 from app.ids import new_id
@@ -34,11 +35,12 @@ from app.leads.sanitize import clean_text, clip
 from app.leads.validation import split_fields
 from app.leads.window import WindowState, window_state
 from app.models import Contact, Submission
+from app.models.enums import EventType, LeadSource, SubmissionStatus
 from app.models.outbox import enqueue_event
 
 log = logging.getLogger("flowgate.leads")
 
-SOURCES = ("endpoint", "webhook")
+SOURCES = tuple(LeadSource)
 _TABLE = Submission.__table__
 # Built once (this runs for every lead; building a statement costs more than running it).
 _FIND = select(_TABLE.c.id).where(_TABLE.c.dedup_key.in_(bindparam("keys", expanding=True)))
@@ -56,8 +58,7 @@ _STORE = (
     )
     .returning(_TABLE.c.id)
 )
-EVENT_TYPE = "flow.submitted"
-TOKEN_MAX = 512
+EVENT_TYPE = EventType.FLOW_SUBMITTED
 MESSAGE_ID_MAX = 128
 
 
@@ -67,7 +68,7 @@ class Intake:
 
     flow: str
     fields: dict[str, Any]
-    source: str  # "endpoint" | "webhook"
+    source: LeadSource | str  # checked against SOURCES
     wa_id: str | None
     contact_name: str | None = None
     flow_token: str | None = None
@@ -78,7 +79,7 @@ class Intake:
 
 def token_key(flow: str, token: str) -> str:
     """Dedup key of one run of `flow` (long foreign tokens are hashed to fit the column)."""
-    if len(token) > TOKEN_MAX:
+    if len(token) > MAX_TOKEN_LENGTH:
         token = "sha256:" + hashlib.sha256(token.encode()).hexdigest()
     return f"token:{flow}:{token}"
 
@@ -105,11 +106,11 @@ def record_submission(
     extra = [clean_text(dict(e)) for e in intake.extra_errors]
 
     keys = [token_key(intake.flow, token)] if token else []
-    if message_id and intake.source == "webhook":
+    if message_id and intake.source == LeadSource.WEBHOOK:
         keys.append(message_key(message_id))
 
     submission_id = new_id()
-    if intake.source == "endpoint" or not message_id:
+    if intake.source == LeadSource.ENDPOINT or not message_id:
         dedup_key = token_key(intake.flow, token) if token else f"submission:{submission_id}"
     else:
         dedup_key = message_key(message_id)
@@ -131,9 +132,9 @@ def record_submission(
         "flow": intake.flow,
         "wa_id": wa_id,
         "contact_name": clip(name, NAME_MAX),
-        "flow_token": token if token and len(token) <= TOKEN_MAX else None,
+        "flow_token": token if token and len(token) <= MAX_TOKEN_LENGTH else None,
         "source": intake.source,
-        "status": "invalid" if errors else "valid",
+        "status": SubmissionStatus.INVALID if errors else SubmissionStatus.VALID,
         "fields": fields,
         "errors": errors,
         "dedup_key": dedup_key,
@@ -196,4 +197,4 @@ def add_late_errors(submission: Submission, extra: list[dict[str, Any]]) -> None
         ", ".join(str(e.get("code")) for e in new),
     )
     submission.errors = [*(submission.errors or []), *new]
-    submission.status = "invalid"
+    submission.status = SubmissionStatus.INVALID

@@ -2,7 +2,8 @@
 
 from app.models.base import Base, UTCDateTime
 from app.models.contacts import Contact
-from app.models.inbox import FlowAlert, InboundNotification, MessageStatus, OutboundMessage
+from app.models.inbox import FlowAlert, InboundNotification, MessageStatus
+from app.models.messages import OutboundMessage
 from app.models.sessions import FlowSession
 from app.models.submissions import Submission
 from app.models.webhooks import Delivery, DeliveryAttempt, Event, WebhookEndpoint

@@ -19,6 +19,7 @@ from flask import Flask
 
 from app.endpoint.protocol import AnswerViolation
 from app.endpoint.service import CONTENT_TYPE, EndpointService
+from app.web import runtime
 
 log = logging.getLogger("flowgate.endpoint")
 
@@ -94,6 +95,6 @@ class EndpointShell:
 
 def register(app: Flask) -> None:
     """Put the endpoint shell in front of `app` (one EndpointService per app)."""
-    service = EndpointService(app.extensions["flowgate"])
+    service = EndpointService(runtime(app))
     app.extensions["flowgate.endpoint"] = service
     app.wsgi_app = EndpointShell(app.wsgi_app, service)  # type: ignore[method-assign]

@@ -15,10 +15,10 @@ from sqlalchemy import select
 from standardwebhooks import Webhook
 
 from app.db import Database
-from app.delivery.endpoints import Guard, create_endpoint
 from app.delivery.outcomes import OutcomePolicy
 from app.delivery.schedule import RetryPolicy
 from app.delivery.ssrf import parse_networks
+from app.delivery.subscriptions import Guard, create_endpoint
 from app.delivery.transport import AttemptSettings
 from app.delivery.worker import Worker, WorkerSettings
 from app.models import Delivery, DeliveryAttempt, WebhookEndpoint

@@ -28,6 +28,7 @@ from app.leads.notifications.reader import (
 from app.leads.notifications.routing import find_flow
 from app.leads.notifications.statuses import record_status
 from app.leads.sanitize import load_json
+from app.models.enums import LeadSource
 
 KNOWN_TYPES = frozenset(
     {
@@ -150,7 +151,7 @@ def _process_nfm_reply(
     intake = Intake(
         flow=route.flow,
         fields=response or {},
-        source="webhook",
+        source=LeadSource.WEBHOOK,
         wa_id=wa_id,
         contact_name=names.get(wa_id) if wa_id else None,
         flow_token=route.token,

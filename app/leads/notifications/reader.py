@@ -55,7 +55,7 @@ class Report:
         return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def parse_envelope(body: bytes) -> dict[str, Any]:
+def parse_notification(body: bytes) -> dict[str, Any]:
     """The notification object, or MalformedNotification saying why it is unreadable."""
     try:
         payload = load_json(body)

@@ -34,6 +34,7 @@ from app.flowjson.submission import error
 from app.leads.intake import token_key
 from app.leads.notifications.reader import ProcessingContext, text
 from app.models import OutboundMessage, Submission
+from app.models.enums import LeadSource
 
 WRONG_CONTACT = error(
     None,
@@ -75,7 +76,7 @@ def find_flow(
         earlier = session.get(Submission, submission_id)
         if (
             earlier is not None
-            and earlier.source == "endpoint"
+            and earlier.source == LeadSource.ENDPOINT
             and (token is None or earlier.flow_token in (None, token))  # tokens agree
         ):
             mismatch = wa_id is not None and earlier.wa_id not in (None, wa_id)
