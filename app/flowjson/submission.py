@@ -38,6 +38,11 @@ class SubmissionValidator:
         self._validator: Validator | None = None
         self._problem: dict[str, Any] | None = None
         self._optional: frozenset[str] = frozenset()
+        self._required: frozenset[str] = frozenset()
+        # Per-field views of the one compiled validator (same resolver and format checker),
+        # so a screen is judged field by field without validating the rest of the object.
+        self._fields: dict[str, Validator] = {}
+        self._extra: Validator | bool | None = True  # additionalProperties: schema, or bool
         if schema is None:
             self._problem = error(
                 None, "no_schema", "This flow has no submission schema to check against."
@@ -51,12 +56,17 @@ class SubmissionValidator:
                 None, "schema_error", f"The flow's submission schema is broken: {exc.message}"
             )
             return
-        self._validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
+        self._validator = validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
         properties = schema.get("properties")
         required = schema.get("required")
-        required_names = set(required) if isinstance(required, list) else set()
+        self._required = frozenset(r for r in required or [] if isinstance(r, str))
         if isinstance(properties, Mapping):
-            self._optional = frozenset(k for k in properties if k not in required_names)
+            self._optional = frozenset(k for k in properties if k not in self._required)
+            self._fields = {k: validator.evolve(schema=v) for k, v in properties.items()}
+        extra = schema.get("additionalProperties", True)
+        self._extra = validator.evolve(schema=extra) if isinstance(extra, Mapping) else extra
+        if "patternProperties" in schema:  # rare: let the whole-object path judge screens
+            self._extra = None
 
     @property
     def usable(self) -> bool:
@@ -76,6 +86,8 @@ class SubmissionValidator:
             return [] if only is not None else [dict(self._problem or {})]
         judged = {k: v for k, v in fields.items() if not (v == "" and k in self._optional)}
         names = None if only is None else frozenset(only)
+        if names is not None and self._extra is not None:
+            return self._check_fields(judged, names)
         found = sorted(
             self._validator.iter_errors(judged), key=lambda e: [str(p) for p in e.absolute_path]
         )
@@ -89,6 +101,25 @@ class SubmissionValidator:
                     continue
                 if item not in readable:
                     readable.append(item)
+        return readable
+
+    def _check_fields(self, judged: Mapping[str, Any], names: frozenset[str]) -> list[dict]:
+        """The per-screen check: each named field alone, `required` among the names."""
+        readable: list[dict[str, Any]] = []
+        for name in sorted(names):
+            if name not in judged:
+                if name in self._required:
+                    readable.append(error(name, "required", "This field is required."))
+                continue
+            judge = self._fields.get(name)
+            if judge is None and self._extra is False:
+                readable.append(error(name, "unexpected", "This is not a field of this form."))
+                continue
+            if judge is None:
+                judge = self._extra if not isinstance(self._extra, bool) else None
+            for exc in judge.iter_errors(judged[name]) if judge is not None else ():
+                exc.path.appendleft(name)
+                readable.extend(item for item in _readable(exc) if item not in readable)
         return readable
 
 

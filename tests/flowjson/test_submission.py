@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from app.flowjson.registry import FlowRegistry
@@ -11,6 +14,7 @@ from app.flowjson.schema_gen import blank_allowed
 from app.flowjson.submission import SubmissionValidator
 from tests.conftest import ROOT
 
+REGISTRY = FlowRegistry.load(ROOT / "flows", ROOT / "schemas")
 SCHEMA = {
     "type": "object",
     "properties": {
@@ -67,3 +71,33 @@ def test_registry_builds_each_flow_once(tmp_path: Path) -> None:
     assert appointment is not None and appointment.handlers is appointment.module.handlers
     assert appointment.model.endpoint_powered and appointment.schema_source == "file"
     assert registry.get("appointment") is appointment
+
+
+VALUES = st.one_of(
+    st.sampled_from(
+        ["", "Ana", "a", "ana@example.com", "ana@example", "+44 7700 900123", "12", "2026-02-30"]
+    ),
+    st.sampled_from(["2026-12-01", "cardiology", "09:00", "x" * 700]),
+    st.integers(),
+    st.booleans(),
+    st.none(),
+    st.lists(st.sampled_from(["a", "b"]), max_size=3),
+    st.text(max_size=12),
+)
+
+
+@pytest.mark.parametrize("flow", ["appointment", "lead_capture"])
+@given(data=st.data())
+@settings(max_examples=150, deadline=None)
+def test_fields_accepted_on_screen_are_accepted_in_the_lead(flow: str, data: st.DataObject) -> None:
+    """Split a submission over screens at random: when every screen accepts its part, the
+    whole lead is accepted (same rules, same object); when the lead is refused, some screen
+    refuses its part."""
+    judge = REGISTRY.get(flow).validator  # type: ignore[union-attr]
+    names = sorted(judge.schema["properties"])  # type: ignore[index]
+    fields = data.draw(st.fixed_dictionaries({}, optional={n: VALUES for n in names}))
+    screens = data.draw(st.lists(st.sampled_from(names), min_size=1, unique=True))
+    rest = [n for n in names if n not in screens]
+    parts = [set(screens), set(rest)]
+    on_screens = [judge.check({k: v for k, v in fields.items() if k in p}, only=p) for p in parts]
+    assert (not any(on_screens)) == (judge.check(fields) == [])
