@@ -13,9 +13,7 @@ from app.config import Config
 if TYPE_CHECKING:  # imported in create_app: `flowgate flows validate` loads neither Flask
     from flask import Flask  # nor the database layer (app/cli/__init__.py, fast path)
 
-    from app.runtime import Runtime
-
-__all__ = ["create_app", "get_runtime"]
+__all__ = ["create_app"]
 
 
 def create_app(config: Mapping[str, Any] | Config | None = None) -> Flask:
@@ -40,9 +38,3 @@ def create_app(config: Mapping[str, Any] | Config | None = None) -> Flask:
     app.extensions["flowgate"] = Runtime.build(settings)
     register_web(app)
     return app
-
-
-def get_runtime(app: Flask) -> Runtime:
-    """The Runtime that `create_app` attached to `app`."""
-    runtime: Runtime = app.extensions["flowgate"]
-    return runtime

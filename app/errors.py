@@ -31,10 +31,6 @@ class FlowgateError(Exception):
             self.status = status
         self.details = details
 
-    def to_dict(self) -> dict[str, Any]:
-        """The body of the API's one error shape."""
-        return {"error": {"code": self.code, "message": self.message, "details": self.details}}
-
 
 class InvalidRequest(FlowgateError):
     """The request's parameters or body failed validation (details name the fields)."""

@@ -7,15 +7,12 @@ expensive parts (private key parsing, flow validation) never happen per request.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from app.config import Config
 from app.db import Database
-
-if TYPE_CHECKING:
-    from app.flowjson.registry import FlowRegistry
+from app.flowjson.registry import FlowRegistry
 
 
 @dataclass
@@ -25,7 +22,7 @@ class Runtime:
     config: Config
     db: Database
     private_keys: list[rsa.RSAPrivateKey] = field(default_factory=list)
-    registry: FlowRegistry | None = None
+    registry: FlowRegistry = field(default_factory=lambda: FlowRegistry({}))
 
     @classmethod
     def build(cls, config: Config) -> Runtime:
@@ -40,6 +37,4 @@ class Runtime:
 
     def reload_flows(self) -> None:
         """(Re)load flows/ and schemas/; invalid flows are kept, logged and not served."""
-        from app.flowjson.registry import FlowRegistry
-
         self.registry = FlowRegistry.load(self.config.flows_dir, self.config.schemas_dir)

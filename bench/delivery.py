@@ -38,15 +38,15 @@ from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from app.db import Database  # noqa: E402
-from app.delivery.endpoints import Guard, create_endpoint  # noqa: E402
-from app.delivery.outbox import enqueue_event  # noqa: E402
 from app.delivery.outcomes import OutcomePolicy  # noqa: E402
 from app.delivery.pinning import pinned_client  # noqa: E402
 from app.delivery.schedule import RetryPolicy  # noqa: E402
 from app.delivery.ssrf import parse_networks  # noqa: E402
+from app.delivery.subscriptions import Guard, create_endpoint  # noqa: E402
 from app.delivery.transport import AttemptSettings, post_once  # noqa: E402
 from app.delivery.worker import Worker, WorkerSettings  # noqa: E402
 from app.models import Base, Delivery  # noqa: E402
+from app.models.outbox import enqueue_event  # noqa: E402
 
 LOOPBACK = parse_networks(["127.0.0.1/32"])
 

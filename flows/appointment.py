@@ -11,9 +11,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from app import clock
-from app.endpoint.handlers import FlowHandlers, HandlerContext
-from app.endpoint.protocol import ScreenError
+from app.flows_api import FlowHandlers, HandlerContext, ScreenError, now
 
 handlers = FlowHandlers()
 
@@ -34,7 +32,7 @@ DERMATOLOGY_SKIPS = {"12:00"}  # no dermatologist over lunch
 
 def offered_dates(today: date | None = None) -> list[dict[str, str]]:
     """The next working days after today, as dropdown options."""
-    day = today or clock.now().date()
+    day = today or now().date()
     out: list[dict[str, str]] = []
     while len(out) < WORKING_DAYS_AHEAD:
         day += timedelta(days=1)

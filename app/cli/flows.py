@@ -61,7 +61,8 @@ flows_group.add_command(validate_command)
 
 @flows_group.command("list")
 def list_command() -> None:
-    """List the flows with whether they are served and their finding counts."""
+    """List the flows: served or not, endpoint or not, which schema judges their
+    submissions (file: schemas/<name>.json, derived: from the Flow JSON) and finding counts."""
     config = light_config()
     registry = FlowRegistry.load(config.flows_dir, config.schemas_dir)
     for definition in registry.all():
@@ -69,7 +70,11 @@ def list_command() -> None:
         warnings = len(definition.findings) - errors
         state = "served" if definition.valid else "NOT SERVED"
         kind = "endpoint" if definition.endpoint_powered else "no-endpoint"
-        click.echo(f"{definition.name}\t{state}\t{kind}\t{errors} error(s)\t{warnings} warning(s)")
+        schema = f"schema:{definition.schema_source or 'none'}"
+        click.echo(
+            f"{definition.name}\t{state}\t{kind}\t{schema}\t{errors} error(s)\t"
+            f"{warnings} warning(s)"
+        )
 
 
 @flows_group.command("health")

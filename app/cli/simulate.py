@@ -111,9 +111,9 @@ def simulate_command(
 ) -> None:
     """Walk FLOW through the endpoint at URL, printing each screen and its data."""
     runtime = command_runtime(*_needs(flow_token, public_key), flows=True)
-    definition = runtime.registry.get(flow) if runtime.registry else None
+    definition = runtime.registry.get(flow)
     if definition is None or not isinstance(definition.document, dict):
-        known = ", ".join(d.name for d in runtime.registry.all()) if runtime.registry else ""
+        known = ", ".join(d.name for d in runtime.registry.all())
         raise click.ClickException(
             f"no flow named {flow!r} in {runtime.config.flows_dir} (known: {known or 'none'})"
         )

@@ -33,9 +33,12 @@ def findings_for(path: Path, flows_dir: Path, schemas_dir: Path) -> list[Finding
     """A file in the flows folder is checked as the registry does (schema, handlers too);
     any other file as plain Flow JSON (a pywa-style container is split into documents)."""
     if path.resolve().parent == flows_dir.resolve() and path.suffix == ".json":
-        from app.flowjson.registry import load_definition  # handlers and schema: only here
+        # Handlers and schema: only here (plain files stay on the light path).
+        from app.flowjson.registry import load_definition, schema_note
 
-        return list(load_definition(path, schemas_dir / path.name).findings)
+        definition = load_definition(path, schemas_dir / path.name)
+        click.echo(f"{definition.name}: {schema_note(definition)}", err=True)
+        return list(definition.findings)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

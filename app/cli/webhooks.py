@@ -14,7 +14,7 @@ import click
 from sqlalchemy.orm import Session
 
 from app.cli.needs import command_runtime
-from app.delivery import endpoints as core
+from app.delivery import subscriptions as core
 from app.delivery.probe import send_probe
 from app.delivery.ssrf import parse_networks
 from app.delivery.transport import DELIVERED, AttemptSettings

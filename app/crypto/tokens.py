@@ -93,8 +93,14 @@ def issue_token(
     return IssuedToken(token, flow, wa_id, datetime.fromtimestamp(expires, UTC))
 
 
-def verify_token(secret: str, token: str, *, flow: str | None = None) -> TokenClaims:
-    """The token's claims, or TokenError. The MAC is checked before anything is believed."""
+def verify_token(
+    secret: str, token: str, *, flow: str | None = None, allow_expired: bool = False
+) -> TokenClaims:
+    """The token's claims, or TokenError. The MAC is checked before anything is believed.
+
+    `allow_expired`: hand back an expired token's claims too (a late nfm_reply still names
+    its flow and contact); every other check stays.
+    """
     if not token:
         raise TokenError("missing")
     if not isinstance(token, str):
@@ -115,7 +121,7 @@ def verify_token(secret: str, token: str, *, flow: str | None = None) -> TokenCl
     if not (isinstance(token_flow, str) and isinstance(wa_id, str) and isinstance(expires, int)):
         raise TokenError("malformed")
     expires_at = datetime.fromtimestamp(expires, UTC)
-    if clock.now() >= expires_at:
+    if clock.now() >= expires_at and not allow_expired:
         raise TokenError("expired")
     if flow is not None and token_flow != flow:
         raise TokenError("other_flow")

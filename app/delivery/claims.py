@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from app.db import Database
 from app.models import Delivery, Event, WebhookEndpoint
+from app.models.enums import DeliveryStatus
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ def claim(
     due = (
         select(Delivery.id)
         .where(
-            Delivery.status == "pending",
+            Delivery.status == DeliveryStatus.PENDING,
             Delivery.next_attempt_at <= now,
             Delivery.endpoint_id.in_(enabled),
         )

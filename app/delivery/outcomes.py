@@ -25,6 +25,7 @@ from app.delivery.claims import Job
 from app.delivery.schedule import RetryPolicy, parse_retry_after
 from app.delivery.transport import DELIVERED, GONE, THROTTLED, AttemptResult
 from app.models import Delivery, DeliveryAttempt, WebhookEndpoint
+from app.models.enums import DeliveryStatus
 
 log = logging.getLogger("flowgate.delivery")
 
@@ -81,7 +82,7 @@ def apply_outcomes(
                 tuple_(Delivery.id, Delivery.attempts).in_(list(fences)),
             )
             .values(
-                status="delivered",
+                status=DeliveryStatus.DELIVERED,
                 delivered_at=now,
                 next_attempt_at=None,
                 lease_owner=None,
@@ -94,7 +95,7 @@ def apply_outcomes(
             .execution_options(synchronize_session=False)
         ).all()
         applied.extend(fences[(delivery_id, fence)] for delivery_id, fence in done)
-        _log_lost(set(fences) - {(d, f) for d, f in done}, "delivered")
+        _log_lost(set(fences) - {(d, f) for d, f in done}, DeliveryStatus.DELIVERED)
     if applied:
         session.execute(
             insert(DeliveryAttempt),
@@ -153,9 +154,9 @@ def _apply_one(
             rng=policy.rng,
         )
     if delay is None:
-        values.update(status="failed", next_attempt_at=None)
+        values.update(status=DeliveryStatus.FAILED, next_attempt_at=None)
     else:
-        values.update(status="pending", next_attempt_at=now + timedelta(seconds=delay))
+        values.update(status=DeliveryStatus.PENDING, next_attempt_at=now + timedelta(seconds=delay))
     fenced = session.execute(
         update(Delivery)
         .where(

@@ -17,13 +17,14 @@ from app import clock
 from app.delivery.pinning import attempt_scope
 from app.delivery.signing import webhook_headers
 from app.delivery.ssrf import IPNetwork, Resolver, SSRFRefused, system_resolver, vet_url
+from app.models.enums import DeliveryStatus
 
 log = logging.getLogger("flowgate.delivery")
 
 SNIPPET_CHARS = 1000
 
 # What an attempt's result means for the delivery.
-DELIVERED = "delivered"  # 2xx
+DELIVERED = DeliveryStatus.DELIVERED  # 2xx
 RETRY = "retry"  # any other failure: try again on schedule
 THROTTLED = "throttled"  # 429/502/504/timeouts: try again, later than scheduled
 GONE = "gone"  # 410: the endpoint is disabled and this delivery fails

@@ -40,6 +40,7 @@ from app.delivery.pinning import pinned_client
 from app.delivery.schedule import RetryPolicy
 from app.delivery.transport import DELIVERED, RETRY, AttemptResult, AttemptSettings, post_once
 from app.models import Delivery, WebhookEndpoint
+from app.models.enums import DeliveryStatus
 from app.ops.metrics import count_attempt
 
 log = logging.getLogger("flowgate.delivery")
@@ -245,6 +246,8 @@ class Worker:
         with self.db.session() as session:
             enabled = select(WebhookEndpoint.id).where(WebhookEndpoint.enabled.is_(True))
             query = select(
-                exists().where(Delivery.status == "pending", Delivery.endpoint_id.in_(enabled))
+                exists().where(
+                    Delivery.status == DeliveryStatus.PENDING, Delivery.endpoint_id.in_(enabled)
+                )
             )
             return bool(session.scalar(query))

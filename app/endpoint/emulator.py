@@ -31,7 +31,7 @@ from app.crypto.jwt import sign_flow_token
 from app.crypto.signatures import hub_signature
 from app.endpoint.checker import check_answer, check_data
 from app.endpoint.protocol import BACK, DATA_EXCHANGE, INIT, PING, SUCCESS
-from app.flowjson.model import FlowModel, Screen, model_for
+from app.flowjson.model import FlowModel, ScreenModel
 
 _REF = re.compile(r"\$\{(screen\.([A-Za-z0-9_]+)\.)?(form|data)\.([A-Za-z0-9_]+)\}")
 MAX_STEPS = 100
@@ -80,7 +80,7 @@ class ClientError(Exception):
 
 
 @dataclass
-class Reply:
+class ClientReply:
     status: int
     body: str
     payload: Any = None  # the decrypted answer (200 and a non-empty 427)
@@ -110,7 +110,7 @@ class WhatsAppClient:
         autofill: Autofill | None = None,
     ) -> None:
         self.flow = flow
-        self.model: FlowModel = model_for(document)
+        self.model: FlowModel = FlowModel(document)
         self.public_key = public_key
         self.app_secret = app_secret
         self.transport = transport
@@ -135,7 +135,7 @@ class WhatsAppClient:
                     )
         return payload
 
-    def send(self, payload: Mapping[str, Any], *, secret: str | None = None) -> Reply:
+    def send(self, payload: Mapping[str, Any], *, secret: str | None = None) -> ClientReply:
         """Encrypt, sign, post and decrypt (200 and 427 bodies); no Flow JSON checks."""
         envelope, cipher = encrypt_request(self.public_key, payload)
         body = json.dumps(envelope.to_dict()).encode()
@@ -145,7 +145,7 @@ class WhatsAppClient:
         }
         started = time.perf_counter()
         status, text = self.transport.post(self.path, body, headers)
-        reply = Reply(status, text, elapsed=time.perf_counter() - started)
+        reply = ClientReply(status, text, elapsed=time.perf_counter() - started)
         if status in (200, 427) and text:
             try:
                 reply.payload = cipher.decrypt(text)
@@ -183,7 +183,7 @@ class WhatsAppClient:
     def back(self, screen: str) -> dict[str, Any]:
         return self._answer(BACK, screen, {})
 
-    def report_error(self, screen: str, error: str, message: str = "") -> Reply:
+    def report_error(self, screen: str, error: str, message: str = "") -> ClientReply:
         """An error notification, as the client sends after rejecting an answer."""
         return self.send(
             self.request_payload(DATA_EXCHANGE, screen, {"error": error, "error_message": message})
@@ -239,7 +239,7 @@ class WhatsAppClient:
 
     def _fill(
         self,
-        screen: Screen,
+        screen: ScreenModel,
         values: Mapping[str, Any],
         form: dict[str, Any],
         datas: Tables,
@@ -274,7 +274,7 @@ class WhatsAppClient:
                     datas[screen.id] = answer["data"]
         return None
 
-    def _submit(self, screen: Screen, datas: Tables, forms: Tables) -> Step:
+    def _submit(self, screen: ScreenModel, datas: Tables, forms: Tables) -> Step:
         """Tap the screen's footer (or first on-click action)."""
         clicks = [a for a in screen.actions if a.event == "on-click-action"]
         footer = [a for a in clicks if a.component.get("type") == "Footer"] or clicks

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from app.crypto.tokens import DEFAULT_TTL_SECONDS, MAX_TTL_SECONDS, IssuedToken, issue_token
 from app.errors import ConfigError, InvalidRequest
+from app.flowjson.registry import FlowRegistry
+from app.leads.contacts import ADDRESSABLE_WA_ID_HELP, addressable_wa_id
 
 
 def issue_for_flow(
-    registry: Any,
+    registry: FlowRegistry,
     secret: str | None,
     *,
     flow: str,
@@ -25,10 +25,10 @@ def issue_for_flow(
         raise ConfigError("FLOWGATE_TOKEN_SECRET is not set")
     ttl = DEFAULT_TTL_SECONDS if ttl_seconds is None else ttl_seconds
     problems: dict[str, list[str]] = {}
-    if registry is None or registry.get(flow) is None:
+    if registry.get(flow) is None:
         problems["flow"] = [f"no flow named {flow!r}"]
-    if not (wa_id.isascii() and wa_id.isdigit() and 5 <= len(wa_id) <= 20):
-        problems["wa_id"] = ["a WhatsApp id is 5 to 20 digits, without + or spaces"]
+    if not addressable_wa_id(wa_id):
+        problems["wa_id"] = [f"a WhatsApp id is {ADDRESSABLE_WA_ID_HELP}"]
     if not 1 <= ttl <= MAX_TTL_SECONDS:
         problems["ttl_seconds"] = [f"between 1 and {MAX_TTL_SECONDS} seconds"]
     if problems:

@@ -6,8 +6,8 @@
   screen; sent by a screen's submit (`on-click-action`) it validates that screen's fields
   against schemas/<flow>.json, merges them into the flow session and moves on by the routing
   model (the first route when there are several and no handler chooses). On the last screen
-  it stores the submission with the session's merged fields (`record_submission`,
-  in the caller's transaction) and closes the flow with SUCCESS.
+  it stores the submission with the session's merged fields (`record_submission`, in the
+  caller's transaction) and closes the flow with SUCCESS.
 - BACK re-renders the screen with the session's data.
 
 Invalid input and handler failures become the same screen with `error_message`; the caller
@@ -24,7 +24,6 @@ from sqlalchemy.orm import Session
 
 from app.endpoint import sessions
 from app.endpoint.fields import describe, screen_errors, storable
-from app.endpoint.handlers import FlowHandlers, Handler, HandlerContext, handler_name
 from app.endpoint.protocol import (
     BACK,
     DATA_EXCHANGE,
@@ -35,8 +34,12 @@ from app.endpoint.protocol import (
     TokenRejected,
     success_answer,
 )
-from app.flowjson.model import FlowModel, Screen, ScreenAction
+from app.flowjson.handlers import Handler, HandlerContext, handler_name
+from app.flowjson.model import FlowModel, ScreenAction, ScreenModel
+from app.flowjson.registry import FlowDefinition, FlowRegistry
+from app.leads.intake import Intake, record_submission
 from app.models import FlowSession
+from app.models.enums import LeadSource
 
 log = logging.getLogger("flowgate.endpoint")
 
@@ -58,21 +61,26 @@ REFRESH_EVENTS = frozenset({"on-select-action", "on-unselect-action", "on-change
 class Exchange:
     """One routed request: its inputs and, once routed, the answer and who produced it."""
 
-    flow: str
-    model: FlowModel
-    handlers: FlowHandlers
-    schema: dict[str, Any] | None
+    definition: FlowDefinition
+    registry: FlowRegistry
     request: FlowRequest
     wa_id: str | None
     foreign: bool
-    registry: Any = None
     handler: str = "<default routing>"
     from_screen: str | None = None
     session_data: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def flow(self) -> str:
+        return self.definition.name
+
+    @property
+    def model(self) -> FlowModel:
+        return self.definition.model
+
 
 def screen_data(
-    screen: Screen, session_data: dict[str, Any], override: dict[str, Any] | None = None
+    screen: ScreenModel, session_data: dict[str, Any], override: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """Data for every declared property: override, else a fitting session value, else example."""
     override = override or {}
@@ -144,12 +152,12 @@ def _session(db: Session, ex: Exchange) -> FlowSession | None:
     return row
 
 
-def _submit_exchanges(screen: Screen) -> list[ScreenAction]:
+def _submit_exchanges(screen: ScreenModel) -> list[ScreenAction]:
     """The screen's data_exchange actions that leave it (a footer or button tap)."""
     return [a for a in screen.actions if a.event not in REFRESH_EVENTS and a.name == DATA_EXCHANGE]
 
 
-def _refresh_exchanges(screen: Screen) -> list[ScreenAction]:
+def _refresh_exchanges(screen: ScreenModel) -> list[ScreenAction]:
     """The screen's data_exchange actions fired by a component change."""
     return [a for a in screen.actions if a.event in REFRESH_EVENTS and a.name == DATA_EXCHANGE]
 
@@ -160,7 +168,7 @@ def _is_last(model: FlowModel, screen_id: str) -> bool:
     return bool(screen and (screen.terminal or not model.routing.get(screen_id)))
 
 
-def _refreshes(screen: Screen, data: dict[str, Any]) -> bool:
+def _refreshes(screen: ScreenModel, data: dict[str, Any]) -> bool:
     """True when the data_exchange came from a component change, not the screen's submit."""
     submits = _submit_exchanges(screen)
     if not submits:
@@ -201,7 +209,7 @@ def _init(ex: Exchange, row: FlowSession | None) -> dict[str, Any]:
     if entry is None:
         raise TokenRejected(GENERIC_ERROR)
     ex.from_screen = None
-    answer = _render(ex, entry, _call(ex, ex.handlers.init_handler, None, entry))
+    answer = _render(ex, entry, _call(ex, ex.definition.handlers.init_handler, None, entry))
     if row is not None:
         row.screen = answer["screen"]
     return answer
@@ -212,7 +220,7 @@ def _back(ex: Exchange, row: FlowSession | None) -> dict[str, Any]:
     if ex.model.screen(screen) is None:
         screen = ex.model.entry_screen
     ex.from_screen = screen
-    fn = ex.handlers.back_handlers.get(screen or "")
+    fn = ex.definition.handlers.back_handlers.get(screen or "")
     answer = _render(ex, screen or "", _call(ex, fn, screen, screen))
     if row is not None:
         row.screen = answer["screen"]
@@ -233,7 +241,7 @@ def _exchange(db: Session, ex: Exchange, row: FlowSession | None) -> dict[str, A
     if not refresh:
         for action in _submit_exchanges(screen):
             expected |= set(action.payload)
-    errors = screen_errors(ex.schema, data, expected)
+    errors = screen_errors(ex.definition, data, expected)
     if errors:
         raise ScreenError(describe(errors), errors)
     if row is not None:
@@ -243,7 +251,7 @@ def _exchange(db: Session, ex: Exchange, row: FlowSession | None) -> dict[str, A
     last = not refresh and _is_last(ex.model, screen.id)
     routes = ex.model.next_screens(screen.id)
     target = screen.id if refresh or last or not routes else routes[0]
-    fn = ex.handlers.exchange_handlers.get(screen.id)
+    fn = ex.definition.handlers.exchange_handlers.get(screen.id)
     result = _call(ex, fn, screen.id, None if last else target)
     if last and not isinstance(result, Answer):
         return _complete(db, ex, row, result if isinstance(result, dict) else {})
@@ -257,13 +265,11 @@ def _complete(
     db: Session, ex: Exchange, row: FlowSession | None, extra: dict[str, Any]
 ) -> dict[str, Any]:
     """Store the merged fields as a submission and close the flow (same transaction)."""
-    from app.leads.intake import Intake, record_submission
-
     token = ex.request.flow_token
     intake = Intake(
         flow=ex.flow,
         fields=dict(ex.session_data),
-        source="endpoint",
+        source=LeadSource.ENDPOINT,
         wa_id=ex.wa_id,
         # A foreign token may be static and shared by many users (templates): it must not
         # make their runs one lead, so such a submission is deduplicated by its own id.

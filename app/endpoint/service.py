@@ -14,7 +14,7 @@ import logging
 import threading
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
@@ -30,7 +30,6 @@ from app.crypto.signatures import verify_hub_signature
 from app.crypto.tokens import TokenError, verify_token
 from app.endpoint import sessions
 from app.endpoint.checker import check_answer
-from app.endpoint.handlers import FlowHandlers, handlers_for
 from app.endpoint.protocol import (
     AnswerViolation,
     FlowRequest,
@@ -41,11 +40,9 @@ from app.endpoint.protocol import (
     token_error_body,
 )
 from app.endpoint.router import GENERIC_ERROR, Exchange, error_answer, route
-from app.flowjson.model import model_for
-
-if TYPE_CHECKING:
-    from app.flowjson.registry import FlowDefinition
-    from app.runtime import Runtime
+from app.flowjson.handlers import FlowHandlers
+from app.flowjson.registry import FlowDefinition
+from app.runtime import Runtime
 
 log = logging.getLogger("flowgate.endpoint")
 
@@ -58,11 +55,10 @@ VALID = "valid"
 
 @dataclass(frozen=True)
 class Reply:
-    """What the shell sends: status, body (ciphertext or empty) and its content type."""
+    """What the shell sends: status and body (ciphertext or empty), as CONTENT_TYPE."""
 
     status: int
     body: str = ""
-    content_type: str = CONTENT_TYPE
     action: str | None = None  # the decrypted request's action, for metrics
     handler_error: bool = False  # a handler failed and the screen shows the generic error
 
@@ -84,18 +80,8 @@ class EndpointService:
 
     def definition(self, flow: str) -> FlowDefinition | None:
         """The flow when it exists, is valid and has an endpoint; else None (404)."""
-        registry = self.runtime.registry
-        if registry is None:
-            return None
-        try:
-            definition = registry.get(flow)
-        except (KeyError, ValueError):
-            return None
-        if definition is None or not registry.servable(flow):
-            return None
-        if not model_for(definition.document).endpoint_powered:
-            return None
-        return definition
+        definition = self.runtime.registry.servable(flow)
+        return definition if definition is not None and definition.endpoint_powered else None
 
     def handle(self, definition: FlowDefinition, body: bytes, signature: str | None) -> Reply:
         """Verify, decrypt, dispatch and encrypt one request (see the module docstring)."""
@@ -121,7 +107,7 @@ class EndpointService:
         action = request.action
         if request.is_ping:
             return Reply(200, cipher.encrypt(ping_answer()), action=action)
-        handlers = handlers_for(definition)
+        handlers = definition.handlers
         if request.is_error_notification:
             self._acknowledge(definition.name, request)
             return Reply(200, cipher.encrypt(acknowledgement()), action=action)
@@ -130,14 +116,11 @@ class EndpointService:
         except TokenRejected as exc:
             return Reply(427, cipher.encrypt(token_error_body(exc.message)), action=action)
         exchange = Exchange(
-            flow=definition.name,
-            model=model_for(definition.document),
-            handlers=handlers,
-            schema=getattr(definition, "schema", None),
+            definition=definition,
+            registry=self.runtime.registry,
             request=request,
             wa_id=wa_id,
             foreign=foreign,
-            registry=self.runtime.registry,
         )
         try:
             answer, failed = self._route(exchange)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import Text, case, cast, func, literal, select, text, type_coerce
 from sqlalchemy.dialects import postgresql
@@ -31,6 +31,7 @@ from app.export.batch import csv_text
 from app.export.cells import cell
 from app.export.query import SubmissionFilter
 from app.export.raw import unguarded
+from app.flowjson.registry import FlowRegistry
 from app.models import Submission
 
 FIXED_COLUMNS = (
@@ -48,23 +49,14 @@ BATCH_SIZE = 2000
 _PG_ISO = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'
 
 
-class Registry(Protocol):
-    def get(self, name: str) -> Any: ...
+def schema_fields(registry: FlowRegistry, flow: str) -> list[str]:
+    """The property names of `flow`'s submission schema (file or derived), in order.
 
-
-def schema_fields(registry: Registry | None, flow: str) -> list[str]:
-    """The property names of `flow`'s submission schema, in order ([] if unknown).
-
-    Tolerant of a registry that raises or returns None for an unknown flow, and of a flow
-    whose schema is missing or has no `properties`: its fields then all count as "seen".
+    [] for an unknown flow or a schema without `properties`: its fields then all count as
+    "seen".
     """
-    if registry is None:
-        return []
-    try:
-        definition = registry.get(flow)
-    except LookupError:
-        return []
-    schema = getattr(definition, "schema", None)
+    definition = registry.get(flow)
+    schema = definition.schema if definition is not None else None
     properties = schema.get("properties") if isinstance(schema, dict) else None
     return [str(name) for name in properties] if isinstance(properties, dict) else []
 
@@ -103,7 +95,7 @@ class SubmissionCsv:
     def __init__(
         self,
         session: Session,
-        registry: Registry | None,
+        registry: FlowRegistry,
         filters: SubmissionFilter,
         *,
         excel: bool = False,

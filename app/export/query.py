@@ -15,8 +15,8 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, Select, String, func, literal, select, tuple_
 from sqlalchemy.orm import Session
 
-from app.api.pagination import trim
 from app.models import Submission
+from app.pagination import trim
 
 Status = Literal["valid", "invalid", "unrouted", "all"]
 

@@ -1,1 +1,2 @@
-"""Flow JSON: loader with positions, static validator, registry and submission schemas."""
+"""Flow JSON: loader, static validator, and the registry of FlowDefinitions (model, handlers,
+submission validator) that running code uses."""

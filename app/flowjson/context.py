@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.flowjson.findings import Finding, Level, join
+from app.flowjson.model import uses_endpoint
 from app.flowjson.versions import LATEST, Version
 
 ACTION_SLOTS = ("on-click-action", "on-select-action", "on-unselect-action")
@@ -99,7 +100,7 @@ class Context:
         self.doc = doc
         self.version: Version = version or LATEST
         self.base = base
-        self.endpoint = "data_api_version" in doc
+        self.endpoint = uses_endpoint(doc)
         self.findings: list[Finding] = []
         self.screens: list[Screen] = []
         screens = doc.get("screens")

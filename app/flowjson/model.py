@@ -20,6 +20,16 @@ from jsonschema import Draft202012Validator
 EXAMPLE = "__example__"
 
 
+def uses_endpoint(document: Any) -> bool:
+    """The one rule for "endpoint-powered": the document declares a `data_api_version`.
+
+    Validator, registry, router and message sending all ask this. An empty `routing_model`
+    is served too: the validator accepts it for a single-screen endpoint flow
+    (docs/flow-validation.md), whose entry screen is then its first screen.
+    """
+    return isinstance(document, dict) and "data_api_version" in document
+
+
 @dataclass(frozen=True)
 class ScreenAction:
     """One action attached to a component: `event` is e.g. `on-click-action`."""
@@ -57,7 +67,7 @@ def iter_components(children: Any) -> Iterator[dict[str, Any]]:
 
 
 @dataclass
-class Screen:
+class ScreenModel:
     id: str
     document: dict[str, Any]
     terminal: bool
@@ -89,17 +99,17 @@ class FlowModel:
             if isinstance(routing, dict)
             else {}
         )
-        self.screens: dict[str, Screen] = {}
+        self.screens: dict[str, ScreenModel] = {}
         for raw in document.get("screens") or []:
             if isinstance(raw, dict) and isinstance(raw.get("id"), str):
                 self.screens[raw["id"]] = self._screen(raw)
 
     @staticmethod
-    def _screen(raw: dict[str, Any]) -> Screen:
+    def _screen(raw: dict[str, Any]) -> ScreenModel:
         model = raw.get("data") if isinstance(raw.get("data"), dict) else {}
         props = {k: _strip_examples(v) for k, v in model.items() if isinstance(v, dict)}
         examples = {k: copy.deepcopy(v[EXAMPLE]) for k, v in model.items() if EXAMPLE in v}
-        screen = Screen(
+        screen = ScreenModel(
             id=raw["id"],
             document=raw,
             terminal=bool(raw.get("terminal")),
@@ -129,14 +139,10 @@ class FlowModel:
 
     @property
     def endpoint_powered(self) -> bool:
-        """A data API version: the endpoint serves it (same rule as the registry's).
+        """The endpoint serves this flow (see `uses_endpoint`)."""
+        return uses_endpoint(self.document)
 
-        An empty `routing_model` is served too: the validator accepts it for a single-screen
-        endpoint flow (docs/flow-validation.md), whose entry screen is then its first screen.
-        """
-        return bool(self.data_api_version)
-
-    def screen(self, screen_id: str | None) -> Screen | None:
+    def screen(self, screen_id: str | None) -> ScreenModel | None:
         return self.screens.get(screen_id) if isinstance(screen_id, str) else None
 
     @property
@@ -150,18 +156,3 @@ class FlowModel:
 
     def next_screens(self, screen_id: str) -> list[str]:
         return list(self.routing.get(screen_id, []))
-
-
-_cache: dict[int, tuple[dict[str, Any], FlowModel]] = {}
-
-
-def model_for(document: dict[str, Any]) -> FlowModel:
-    """The FlowModel of `document`, built once (the registry keeps documents alive)."""
-    hit = _cache.get(id(document))
-    if hit is not None and hit[0] is document:
-        return hit[1]
-    if len(_cache) > 256:
-        _cache.clear()
-    model = FlowModel(document)
-    _cache[id(document)] = (document, model)
-    return model

@@ -1,13 +1,15 @@
-"""The flow registry: every flows/<name>.json with its findings, schema and handler module.
+"""The flow registry: every flows/<name>.json as the `FlowDefinition` running code uses.
 
-Loaded once at startup. A bad flow never stops the app: it is kept with its findings, logged
-with its reasons (logger "flowgate.flows") and not served.
+Loaded once at startup, and everything a request needs is built here, once: the parsed
+`FlowModel`, the flow's `FlowHandlers` (flows/<name>.py) and its compiled submission
+validator (schemas/<name>.json, else the schema derived from the Flow JSON). A bad flow
+never stops the app: it is kept with its findings, logged with its reasons (logger
+"flowgate.flows") and not served.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import json
 import logging
 import re
 import sys
@@ -18,8 +20,12 @@ from types import ModuleType
 from typing import Any
 
 from app.flowjson.findings import Finding, Level, has_errors, join
+from app.flowjson.handlers import FlowHandlers
 from app.flowjson.loader import LoadedText, load_text
+from app.flowjson.model import FlowModel
+from app.flowjson.schema_gen import generate_schema
 from app.flowjson.schema_sync import schema_findings
+from app.flowjson.submission import SchemaSource, SubmissionValidator
 from app.flowjson.validator import validate_loaded
 
 log = logging.getLogger("flowgate.flows")
@@ -30,12 +36,16 @@ _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,99}$")
 
 @dataclass(frozen=True)
 class FlowDefinition:
+    """One flow as running code uses it; built once by `load_definition`."""
+
     name: str  # file stem
     path: Path  # flows/<name>.json
     document: dict[str, Any] | None  # parsed Flow JSON (None when unparseable)
     findings: tuple[Finding, ...]  # validator findings (errors + warnings)
-    schema: dict[str, Any] | None  # parsed schemas/<name>.json, None if absent
-    module: ModuleType | None  # optional flows/<name>.py (handlers/settings)
+    model: FlowModel  # routing, screens, actions (empty for an unparseable document)
+    handlers: FlowHandlers  # flows/<name>.py's `handlers`, else the JSON-only defaults
+    validator: SubmissionValidator  # the one judge of screens and stored leads
+    module: ModuleType | None = None  # the imported flows/<name>.py, if any
 
     @property
     def valid(self) -> bool:
@@ -44,7 +54,18 @@ class FlowDefinition:
 
     @property
     def endpoint_powered(self) -> bool:
-        return isinstance(self.document, dict) and "data_api_version" in self.document
+        return self.model.endpoint_powered
+
+    @property
+    def schema(self) -> dict[str, Any] | None:
+        """The submission schema leads are checked against (file or derived), if any."""
+        schema = self.validator.schema
+        return dict(schema) if schema is not None else None
+
+    @property
+    def schema_source(self) -> SchemaSource | None:
+        """ "file" (schemas/<name>.json), "derived" (from the Flow JSON) or None."""
+        return self.validator.source
 
     @property
     def errors(self) -> list[Finding]:
@@ -70,6 +91,8 @@ class FlowRegistry:
             if not definition.valid:
                 reasons = "; ".join(f.format() for f in definition.errors)
                 log.warning("flow %r is not served: %s", definition.name, reasons)
+            else:
+                log.info("flow %r: %s", definition.name, schema_note(definition))
         log.info("loaded %d flow(s), %d servable", len(flows), sum(f.valid for f in flows.values()))
         return cls(flows)
 
@@ -205,6 +228,7 @@ def validate_flow_file(path: Path, schema_path: Path | None) -> tuple[Any, list[
 
 
 def load_definition(path: Path, schema_path: Path) -> FlowDefinition:
+    """Validate, import and compile one flow (a failure becomes a finding, never raises)."""
     name = path.stem
     document, findings, schema = validate_flow_file(path, schema_path)
     if not _NAME.match(name):
@@ -221,7 +245,63 @@ def load_definition(path: Path, schema_path: Path) -> FlowDefinition:
         )
     module, problems = import_handlers(path.with_suffix(".py"), name)
     findings += problems
-    return FlowDefinition(name, path, document, tuple(findings), schema, module)
+    handlers = FlowHandlers()
+    if module is not None:
+        found = getattr(module, "handlers", None)
+        if isinstance(found, FlowHandlers):
+            handlers = found
+        else:
+            findings.append(_no_handlers(module, path))
+    source: SchemaSource = "file"
+    if schema is None and not schema_path.exists():
+        schema, source = _derived(document, name), "derived"
+    return FlowDefinition(
+        name=name,
+        path=path,
+        document=document,
+        findings=tuple(findings),
+        model=FlowModel(document if isinstance(document, dict) else {}),
+        handlers=handlers,
+        validator=SubmissionValidator(schema, source),
+        module=module,
+    )
+
+
+def _derived(document: dict[str, Any] | None, name: str) -> dict[str, Any] | None:
+    """The schema `flowgate schemas generate` would write, for a flow without a file."""
+    if not isinstance(document, dict):
+        return None
+    try:
+        return generate_schema(document, name)
+    except Exception:  # a statically valid flow should never get here; stay tolerant
+        log.exception("flow %r: cannot derive a submission schema", name)
+        return None
+
+
+def _no_handlers(module: ModuleType, path: Path) -> Finding:
+    log.error("flow %s: %s has no `handlers = FlowHandlers(...)`", path.stem, module.__name__)
+    return Finding(
+        "HANDLER_MODULE_NO_HANDLERS",
+        Level.WARNING,
+        f"Handler module {path.with_suffix('.py').name} defines no `handlers = FlowHandlers()`;"
+        " the flow runs from its JSON alone.",
+        "",
+        1,
+        1,
+        str(path.with_suffix(".py")),
+    )
+
+
+def schema_note(definition: FlowDefinition) -> str:
+    """Which schema judges the flow's submissions, in words (start-up log, CLI)."""
+    if definition.schema_source == "file":
+        return f"submissions checked against schemas/{definition.name}.json"
+    if definition.schema_source == "derived":
+        return (
+            "submissions checked against the schema derived from its Flow JSON "
+            f"(no schemas/{definition.name}.json)"
+        )
+    return "no submission schema: every submission is stored invalid"
 
 
 def report(definition: FlowDefinition) -> dict[str, Any]:
@@ -230,7 +310,6 @@ def report(definition: FlowDefinition) -> dict[str, Any]:
     return {
         "name": definition.name,
         "valid": definition.valid,
-        "servable": definition.valid,
         "endpoint_powered": definition.endpoint_powered,
         "version": doc.get("version") if isinstance(doc.get("version"), str) else None,
         "data_api_version": doc.get("data_api_version")
@@ -240,12 +319,9 @@ def report(definition: FlowDefinition) -> dict[str, Any]:
         if isinstance(doc.get("screens"), list)
         else [],
         "has_schema": definition.schema is not None,
+        "schema_source": definition.schema_source,
         "has_handlers": definition.module is not None,
         "errors": sum(1 for f in definition.findings if f.is_error),
         "warnings": sum(1 for f in definition.findings if not f.is_error),
         "findings": [f.to_dict() for f in definition.findings],
     }
-
-
-def dumps_findings(findings: list[Finding]) -> str:
-    return json.dumps([f.to_dict() for f in findings], indent=2)

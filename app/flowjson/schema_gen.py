@@ -7,8 +7,11 @@ from (`${form.x}`, `${screen.S.form.x}`, or `${data.x}` filled by a navigate pay
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
+
+from jsonschema import Draft202012Validator
 
 from app.flowjson.context import Component, Context, Screen
 from app.flowjson.findings import join
@@ -161,6 +164,17 @@ class _Tracer:
         return {}, False
 
 
+def blank_allowed(schema: dict[str, Any]) -> dict[str, Any]:
+    """An optional field's schema that also accepts `""`: the WhatsApp client sends an input
+    the user left empty as an empty string (docs/leads.md)."""
+    try:
+        if Draft202012Validator(schema).is_valid(""):
+            return schema
+    except re.error:  # a Flow JSON `pattern` that is no regex (the validator reports it)
+        return schema
+    return {"if": {"const": ""}, "else": schema}
+
+
 def generate_schema(doc: dict[str, Any], name: str) -> dict[str, Any]:
     """A draft 2020-12 schema of the flow's submission, to be refined by hand."""
     ctx = Context(doc, parse_version(doc.get("version")))
@@ -169,9 +183,9 @@ def generate_schema(doc: dict[str, Any], name: str) -> dict[str, Any]:
     required: list[str] = []
     for key, sends in sent_fields(ctx).items():
         schema, is_required = tracer.trace(sends[0].screen, sends[0].value, frozenset())
-        properties[key] = schema
         if is_required:
             required.append(key)
+        properties[key] = schema if is_required else blank_allowed(schema)
     return {
         "$schema": DRAFT,
         "title": f"{name} submission",

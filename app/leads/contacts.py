@@ -7,6 +7,7 @@ wins" rule is decided by the database on the row it holds, not by a value read e
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -24,6 +25,17 @@ from app.models import Contact
 WA_ID_MAX = 32
 NAME_MAX = 256
 MESSAGE_ID_MAX = 128
+
+
+# A wa_id Flowgate addresses (issues tokens for, sends to): the digits of a phone number in
+# international form, without "+" or spaces (Cloud API "to" / contacts[].wa_id).
+ADDRESSABLE_WA_ID = r"^[0-9]{5,20}$"
+ADDRESSABLE_WA_ID_HELP = "5 to 20 digits, without + or spaces"
+
+
+def addressable_wa_id(value: str) -> bool:
+    """True for a wa_id Flowgate may issue a token for or send to (ADDRESSABLE_WA_ID)."""
+    return re.fullmatch(ADDRESSABLE_WA_ID, value) is not None
 
 
 def valid_wa_id(value: Any) -> str | None:

@@ -24,7 +24,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import Connection, bindparam, exists, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -32,19 +31,26 @@ from sqlalchemy.orm import Session
 
 from app.clock import now
 from app.db import Database
+from app.flowjson.registry import FlowRegistry
 from app.ids import new_id
 from app.leads.notifications.process import process_notification
 from app.leads.notifications.reader import (
     MalformedNotification,
     ProcessingContext,
-    parse_envelope,
+    parse_notification,
 )
 from app.leads.sanitize import clean_text
 from app.models import InboundNotification
+from app.models.enums import InboxStatus
 
 log = logging.getLogger("flowgate.meta")
 
-PROCESSED, FAILED, INVALID, PENDING = "processed", "failed", "invalid", "pending"
+PROCESSED, FAILED, INVALID, PENDING = (
+    InboxStatus.PROCESSED,
+    InboxStatus.FAILED,
+    InboxStatus.INVALID,
+    InboxStatus.PENDING,
+)
 STALE_PENDING = timedelta(minutes=5)
 _TABLE = InboundNotification.__table__
 # Core statements built once: this runs for every notification, and the ORM's unit of work
@@ -85,7 +91,7 @@ class Inbox:
     """The inbox over one database, with what processing needs."""
 
     db: Database
-    registry: Any  # app.flowjson.registry.FlowRegistry
+    registry: FlowRegistry
     token_secret: str | None
 
 
@@ -161,7 +167,7 @@ def process_stored(
 ) -> Receipt:
     """Process a stored notification and record the outcome on its row (on `conn` if given)."""
     try:
-        payload = parse_envelope(body)
+        payload = parse_notification(body)
     except MalformedNotification as exc:
         _mark(inbox, notification_id, INVALID, str(exc))
         log.warning("Meta notification %s is not readable: %s", notification_id, exc)

@@ -18,35 +18,33 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import bindparam, exists, insert, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from app.clock import isoformat, now
-from app.delivery.outbox import enqueue_event
-from app.errors import FlowgateError
+from app.crypto.tokens import MAX_TOKEN_LENGTH
+from app.flowjson.registry import FlowRegistry
+from app.flowjson.submission import error
 from app.ids import new_id
-from app.leads.contacts import NAME_MAX, valid_wa_id
+from app.leads.contacts import NAME_MAX, addressable_wa_id, valid_wa_id
 from app.leads.sanitize import clean_text, clip
-from app.leads.validation import error, split_fields, validate_fields
+from app.leads.validation import split_fields
 from app.leads.window import WindowState, window_state
 from app.media.extract import Upload, extract_uploads
 from app.media.intake import add_media, hold, store_uploads
 from app.models import Contact, Submission
-from app.models.enums import EventType, SubmissionStatus
+from app.models.enums import EventType, LeadSource, SubmissionStatus
+from app.models.outbox import enqueue_event
 from app.ops.committed import note_lead
-
-if TYPE_CHECKING:
-    from app.flowjson.registry import FlowDefinition, FlowRegistry
 
 log = logging.getLogger("flowgate.leads")
 
-SOURCES = ("endpoint", "webhook")
+SOURCES = tuple(LeadSource)
 _TABLE = Submission.__table__
 # Built once (this runs for every lead; building a statement costs more than running it).
 _FIND = select(_TABLE.c.id).where(_TABLE.c.dedup_key.in_(bindparam("keys", expanding=True)))
@@ -64,16 +62,12 @@ _STORE = (
     )
     .returning(_TABLE.c.id)
 )
-EVENT_TYPE = "flow.submitted"
-# A WhatsApp ID is the user's phone number in international form, digits only (Meta's
-# `wa_id`; the admin API accepts the same 5 to 20 digits).
-WA_ID = re.compile(r"[0-9]{5,20}")
+EVENT_TYPE = EventType.FLOW_SUBMITTED
 WA_ID_COLUMN = 32
 BAD_WA_ID = (
     "The sender's WhatsApp ID is not 5 to 20 digits; it is stored as received, "
     "but no contact or 24-hour window can be tied to it."
 )
-TOKEN_MAX = 512
 MESSAGE_ID_MAX = 128
 
 
@@ -83,7 +77,7 @@ class Intake:
 
     flow: str | None  # None: a reply that matched no flow (stored `unrouted`)
     fields: dict[str, Any]
-    source: str  # "endpoint" | "webhook"
+    source: LeadSource | str  # checked against SOURCES
     wa_id: str | None
     contact_name: str | None = None
     flow_token: str | None = None
@@ -94,7 +88,7 @@ class Intake:
 
 def token_key(flow: str | None, token: str) -> str:
     """Dedup key of one run of `flow` (long foreign tokens are hashed to fit the column)."""
-    if len(token) > TOKEN_MAX:
+    if len(token) > MAX_TOKEN_LENGTH:
         token = "sha256:" + hashlib.sha256(token.encode()).hexdigest()
     return f"token:{flow}:{token}"
 
@@ -122,11 +116,11 @@ def record_submission(
 
     flow = intake.flow
     keys = [token_key(flow, token)] if token and flow is not None else []
-    if message_id and intake.source == "webhook":
+    if message_id and intake.source == LeadSource.WEBHOOK:
         keys.append(message_key(message_id))
 
     submission_id = new_id()
-    if intake.source == "webhook" and message_id:
+    if intake.source == LeadSource.WEBHOOK and message_id:
         dedup_key = message_key(message_id)
     elif token and flow is not None:
         dedup_key = token_key(flow, token)
@@ -140,7 +134,7 @@ def record_submission(
     # picker values become media ids (docs/media.md); an unrouted reply keeps them as sent
     fields, uploads = extract_uploads(fields) if flow is not None else (fields, [])
     wa_id = clean_text(intake.wa_id) or None
-    if wa_id is not None and not WA_ID.fullmatch(wa_id):
+    if wa_id is not None and not addressable_wa_id(wa_id):
         # Kept as received (clipped to the column) so the lead can still be traced; flagged.
         errors.append(error(None, "bad_wa_id", BAD_WA_ID))
         wa_id = wa_id[:WA_ID_COLUMN]
@@ -153,7 +147,7 @@ def record_submission(
         "flow": flow,
         "wa_id": wa_id,
         "contact_name": clip(name, NAME_MAX),
-        "flow_token": token if token and len(token) <= TOKEN_MAX else None,
+        "flow_token": token if token and len(token) <= MAX_TOKEN_LENGTH else None,
         "source": intake.source,
         "status": _status(flow, errors),
         "fields": fields,
@@ -184,7 +178,7 @@ def record_submission(
     submission = Submission(**values)
     make_transient_to_detached(submission)
     session.add(submission)
-    note_lead(session, flow if flow and _definition(registry, flow) else None, intake.source,
+    note_lead(session, flow if flow and registry.get(flow) else None, intake.source,
               values["status"])  # fmt: skip
     if flow is not None:
         store_uploads(session, registry, flow, submission.id, uploads)
@@ -253,17 +247,11 @@ def event_data(submission: Submission, window: WindowState) -> dict[str, Any]:
 
 
 def _validate(registry: FlowRegistry, flow: str, fields: Mapping[str, Any]) -> list[dict]:
-    definition = _definition(registry, flow)
+    """The flow's own validator judges the lead (the same object judged each screen)."""
+    definition = registry.get(flow)
     if definition is None:
         return [error(None, "unknown_flow", f"No flow named {flow!r} is configured.")]
-    return validate_fields(getattr(definition, "schema", None), fields)
-
-
-def _definition(registry: FlowRegistry, flow: str) -> FlowDefinition | None:
-    try:
-        return registry.get(flow)
-    except (LookupError, FlowgateError):
-        return None
+    return definition.validator.check(fields)
 
 
 def add_late_errors(submission: Submission, extra: list[dict[str, Any]]) -> None:
@@ -277,4 +265,4 @@ def add_late_errors(submission: Submission, extra: list[dict[str, Any]]) -> None
         ", ".join(str(e.get("code")) for e in new),
     )
     submission.errors = [*(submission.errors or []), *new]
-    submission.status = "invalid"
+    submission.status = SubmissionStatus.INVALID

@@ -15,7 +15,7 @@ from typing import Any
 
 from app.crypto.tokens import DEFAULT_TTL_SECONDS, MAX_TOKEN_LENGTH, MAX_TTL_SECONDS, issue_token
 from app.errors import InvalidRequest
-from app.flowjson.model import model_for
+from app.flowjson.registry import FlowDefinition, FlowRegistry
 from app.messaging.graph import SendingNotConfigured
 from app.messaging.payloads import (
     DATA_EXCHANGE,
@@ -70,7 +70,7 @@ class Prepared:
     flow_token: str | None = None
 
 
-def prepare(registry: Any, token_secret: str | None, request: MessageRequest) -> Prepared:
+def prepare(registry: FlowRegistry, token_secret: str | None, request: MessageRequest) -> Prepared:
     """Check `request` and build Meta's body (issuing a token where one is needed)."""
     allowed = ALLOWED.get(request.type)
     if allowed is None:
@@ -123,8 +123,8 @@ def _text(request: MessageRequest) -> Prepared:
     return Prepared(TEXT, request.wa_id, body)
 
 
-def _servable(registry: Any, name: str) -> Any:
-    definition = registry.servable(name) if registry is not None else None
+def _servable(registry: FlowRegistry, name: str) -> FlowDefinition:
+    definition = registry.servable(name)
     if definition is None:
         raise InvalidRequest("unknown flow", details={"flow": [f"no servable flow named {name!r}"]})
     return definition
@@ -153,7 +153,7 @@ def _token(token_secret: str | None, request: MessageRequest, flow: str) -> str:
     return issue_token(token_secret, flow=flow, wa_id=request.wa_id, ttl_seconds=ttl).flow_token
 
 
-def _flow(registry: Any, token_secret: str | None, request: MessageRequest) -> Prepared:
+def _flow(registry: FlowRegistry, token_secret: str | None, request: MessageRequest) -> Prepared:
     _require(request, "flow", "body", "cta")
     assert request.flow is not None and request.body is not None and request.cta is not None
     if (request.meta_flow_id is None) == (request.meta_flow_name is None):
@@ -170,7 +170,7 @@ def _flow(registry: Any, token_secret: str | None, request: MessageRequest) -> P
         else ("flow_name", str(request.meta_flow_name))
     )
     definition = _servable(registry, request.flow)
-    model = model_for(definition.document)
+    model = definition.model
     action = request.flow_action or (DATA_EXCHANGE if definition.endpoint_powered else NAVIGATE)
     screen, data = None, None
     if action == DATA_EXCHANGE:
@@ -226,7 +226,9 @@ def _screen_data(model: Any, screen_id: str | None, data: dict[str, Any]) -> dic
     return data
 
 
-def _template(registry: Any, token_secret: str | None, request: MessageRequest) -> Prepared:
+def _template(
+    registry: FlowRegistry, token_secret: str | None, request: MessageRequest
+) -> Prepared:
     _require(request, "template")
     spec = request.template
     assert spec is not None

@@ -19,13 +19,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app.clock import isoformat, now
 from app.errors import Conflict, FlowgateError
+from app.flowjson.registry import FlowRegistry
 from app.leads.contacts import record_re_engagement_error
 from app.leads.notifications.statuses import RE_ENGAGEMENT_CODE
 from app.leads.window import WindowState, window_state
@@ -62,7 +62,7 @@ class SentMessage:
 
 def send_message(
     session: Session,
-    registry: Any,
+    registry: FlowRegistry,
     token_secret: str | None,
     client: GraphClient | None,
     request: MessageRequest,

@@ -3,8 +3,9 @@
 from app.models.base import Base, UTCDateTime
 from app.models.contacts import Contact
 from app.models.health import FlowHealthMinute, FlowHealthState
-from app.models.inbox import FlowAlert, InboundNotification, MessageStatus, OutboundMessage
+from app.models.inbox import FlowAlert, InboundNotification, MessageStatus
 from app.models.media import MediaFile
+from app.models.messages import OutboundMessage
 from app.models.metaflows import MetaFlow
 from app.models.sessions import FlowSession
 from app.models.submissions import Submission

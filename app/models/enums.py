@@ -38,6 +38,7 @@ class InboxStatus(StrEnum):
     PENDING = "pending"
     PROCESSED = "processed"
     FAILED = "failed"
+    INVALID = "invalid"  # not a notification at all (answered 400), kept for inspection
 
 
 class EventType(StrEnum):

@@ -1,4 +1,4 @@
-"""What Meta tells us: raw notifications, message statuses, flow alerts, our sent messages."""
+"""What Meta tells us: raw notifications, message statuses, flow alerts."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.clock import now
 from app.ids import new_id
 from app.models.base import Base
+from app.models.enums import InboxStatus
 
 
 class InboundNotification(Base):
@@ -27,7 +28,7 @@ class InboundNotification(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     body: Mapped[bytes] = mapped_column(LargeBinary)
     body_sha256: Mapped[str] = mapped_column(String(64), index=True)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default=InboxStatus.PENDING.value)
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     received_at: Mapped[datetime] = mapped_column(default=now)
@@ -62,21 +63,3 @@ class FlowAlert(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     occurred_at: Mapped[datetime]
     notification_id: Mapped[str | None] = mapped_column(String(36))
-
-
-class OutboundMessage(Base):
-    """A message we sent through the Cloud API.
-
-    Its wamid lets an nfm_reply without a flow token be traced to its flow through the
-    reply's `context.id`. Outbound messages never extend a contact's window.
-    """
-
-    __tablename__ = "outbound_messages"
-
-    id: Mapped[str] = mapped_column(String(128), primary_key=True)  # the wamid
-    wa_id: Mapped[str] = mapped_column(String(32), index=True)
-    kind: Mapped[str] = mapped_column(String(16))  # flow | template | text
-    flow: Mapped[str | None] = mapped_column(String(128))
-    flow_token: Mapped[str | None] = mapped_column(String(512))
-    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    sent_at: Mapped[datetime] = mapped_column(default=now)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.clock import now
 from app.ids import new_id
 from app.models.base import Base
+from app.models.enums import DeliveryStatus
 
 
 class WebhookEndpoint(Base):
@@ -70,7 +71,7 @@ class Delivery(Base):
     event_id: Mapped[str] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
     endpoint_id: Mapped[str] = mapped_column(ForeignKey("webhook_endpoints.id", ondelete="CASCADE"))
     event_type: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.PENDING.value)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(default=now)
     last_status_code: Mapped[int | None] = mapped_column(Integer)

@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session
 from app.runtime import Runtime
 
 
-def runtime() -> Runtime:
-    """The current app's Runtime (config, database, keys, flows)."""
-    rt: Runtime = current_app.extensions["flowgate"]
+def runtime(app: Flask | None = None) -> Runtime:
+    """The Runtime (config, database, keys, flows) that `create_app` attached to `app`,
+    by default the current app: the one way views, the endpoint shell and commands reach it."""
+    rt: Runtime = (app or current_app).extensions["flowgate"]
     return rt
 
 

@@ -22,6 +22,7 @@ from flask import Flask
 from app.endpoint.protocol import AnswerViolation
 from app.endpoint.service import CONTENT_TYPE, EndpointService, Reply
 from app.ops.observe import EndpointObserver
+from app.web import runtime
 from app.web.connection import close_after_response
 
 log = logging.getLogger("flowgate.endpoint")
@@ -111,7 +112,7 @@ class EndpointShell:
 
 def register(app: Flask) -> None:
     """Put the endpoint shell in front of `app` (one EndpointService per app)."""
-    service = EndpointService(app.extensions["flowgate"])
+    service = EndpointService(runtime(app))
     app.extensions["flowgate.endpoint"] = service
     observer = EndpointObserver(app.extensions["flowgate"])
     app.extensions["flowgate.observer"] = observer

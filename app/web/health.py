@@ -14,7 +14,7 @@ def healthz() -> tuple[Response, int]:
     """200 with `database: "ok"` when the database answers, else 503 (for load balancers)."""
     rt = runtime()
     reachable = rt.db.ping()
-    flows = rt.registry.all() if rt.registry is not None else []
+    flows = rt.registry.all()
     body = {
         "status": "ok" if reachable else "unavailable",
         "database": "ok" if reachable else "unreachable",

@@ -8,8 +8,8 @@ from datetime import timedelta
 
 from flask.testing import FlaskClient
 
-from app.api.pagination import encode_cursor
 from app.db import Database
+from app.pagination import encode_cursor
 from tests.export.factory import T0, add, add_series, submission
 
 KEYS = {

@@ -381,7 +381,7 @@ def test_flow_accepting_foreign_tokens(settings, db, tmp_path, pub) -> None:  # 
     shutil.copytree(ROOT / "schemas", schemas)
     (flows / "open_step.json").write_text(json.dumps(TWO_STEP_FLOW))
     (flows / "open_step.py").write_text(
-        "from app.endpoint.handlers import FlowHandlers\n"
+        "from app.flows_api import FlowHandlers\n"
         "handlers = FlowHandlers(accept_foreign_tokens=True)\n"
     )
     (schemas / "open_step.json").write_text(json.dumps(TWO_STEP_SCHEMA))

@@ -15,14 +15,14 @@ from sqlalchemy import select
 from standardwebhooks import Webhook
 
 from app.db import Database
-from app.delivery.endpoints import Guard, create_endpoint
-from app.delivery.outbox import enqueue_event
 from app.delivery.outcomes import OutcomePolicy
 from app.delivery.schedule import RetryPolicy
 from app.delivery.ssrf import parse_networks
+from app.delivery.subscriptions import Guard, create_endpoint
 from app.delivery.transport import AttemptSettings
 from app.delivery.worker import Worker, WorkerSettings
 from app.models import Delivery, DeliveryAttempt, WebhookEndpoint
+from app.models.outbox import enqueue_event
 from tests.delivery.receiver import Received, Receiver, Script
 
 LOOPBACK = parse_networks(["127.0.0.1/32"])

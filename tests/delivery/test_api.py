@@ -7,8 +7,8 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from app import clock
-from app.api.pagination import encode_cursor
 from app.models import Delivery, WebhookEndpoint
+from app.pagination import encode_cursor
 from tests.delivery.conftest import deliveries, run_worker, submit, verify
 from tests.delivery.receiver import Reply
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from app import clock
-from app.delivery.endpoints import rotate_secret
+from app.delivery.subscriptions import rotate_secret
 from tests.delivery.conftest import (
     add_endpoint,
     attempts,

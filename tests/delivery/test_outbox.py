@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import func, select
 
 from app import clock
-from app.delivery.endpoints import set_enabled
-from app.delivery.outbox import enqueue_event
 from app.delivery.signing import generate_secret, secret_key, sign, webhook_headers
+from app.delivery.subscriptions import set_enabled
 from app.models import Delivery, Event
+from app.models.outbox import enqueue_event
 from tests.delivery.conftest import add_endpoint, deliveries
 
 

@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from app.crypto.envelope import DecryptionError, encrypt_request
 from app.crypto.signatures import hub_signature
 from app.endpoint.checker import check_answer
-from app.flowjson.model import model_for
 from tests.conftest import APP_SECRET
 from tests.endpoint.conftest import token_for
 
@@ -119,7 +118,7 @@ def test_arbitrary_decrypted_requests(
     elif "data" in answer and answer["data"] == {"acknowledged": True}:
         assert isinstance(data, dict) and {"error", "error_message"} & set(data)
     else:
-        model = model_for(app.extensions["flowgate"].registry.get("appointment").document)
+        model = app.extensions["flowgate"].registry.get("appointment").model
         from_screen = screen if action != "INIT" and model.screen(screen) else None
         problems = check_answer(model, action if from_screen else "INIT", from_screen, answer)
         assert problems == [], (payload, answer)

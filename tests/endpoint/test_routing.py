@@ -179,7 +179,7 @@ def test_lead_capture_walks_client_side_to_its_complete_payload(wa: ClientFactor
 
 
 HANDLERS = """
-from app.endpoint.handlers import FlowHandlers
+from app.flows_api import FlowHandlers
 from app.endpoint.protocol import Answer, TokenRejected
 
 handlers = FlowHandlers({settings})

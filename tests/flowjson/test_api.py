@@ -58,7 +58,8 @@ def test_flows_list(flow_app: Flask, api_headers: dict[str, str]) -> None:
     by_name = {item["name"]: item for item in page["items"]}
     assert list(by_name) == ["appointment", "broken", "lead_capture"]
     assert by_name["broken"]["valid"] is False and by_name["broken"]["errors"] == 1
-    assert by_name["appointment"]["servable"] is True
+    assert by_name["appointment"]["valid"] is True
+    assert by_name["appointment"]["schema_source"] == "file"
     assert by_name["appointment"]["endpoint_powered"] is True
     assert by_name["lead_capture"]["screens"] == ["LEAD_FORM"]
     assert "findings" not in by_name["broken"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from click.testing import CliRunner, Result
 from jsonschema import Draft202012Validator, FormatChecker
 
 from app.cli import cli
+from app.flowjson.registry import FlowRegistry
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -177,3 +179,26 @@ def test_generate_write_refuses_to_overwrite(dirs: tuple[Path, Path]) -> None:
 def test_generate_unknown_flow(dirs: tuple[Path, Path]) -> None:
     result = run(dirs, "schemas", "generate", "../flows/lead_capture")
     assert result.exit_code == 1 and "no flow" in result.output
+
+
+def test_validate_and_list_say_which_schema_judges_submissions(
+    dirs: tuple[Path, Path], caplog: pytest.LogCaptureFixture
+) -> None:
+    (dirs[1] / "lead_capture.json").unlink()
+    result = run(dirs, "flows", "validate")
+    assert result.exit_code == 0, result.output
+    assert "appointment: submissions checked against schemas/appointment.json" in result.stderr
+    assert (
+        "lead_capture: submissions checked against the schema derived from its Flow JSON "
+        "(no schemas/lead_capture.json)" in result.stderr
+    )
+    listed = run(dirs, "flows", "list")
+    lines = dict(line.split("\t", 1) for line in listed.stdout.splitlines())
+    assert lines["appointment"].startswith("served\tendpoint\tschema:file\t")
+    assert lines["lead_capture"].startswith("served\tno-endpoint\tschema:derived\t")
+    with caplog.at_level(logging.INFO, logger="flowgate.flows"):
+        FlowRegistry.load(*dirs)  # what start-up logs
+    logged = [r.getMessage() for r in caplog.records]
+    assert any(
+        "'lead_capture': submissions checked against the schema derived" in m for m in logged
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from app.flowjson.model import FlowModel, model_for
+from app.flowjson.model import FlowModel
 from app.flowjson.spec import INPUTS
 from tests.flowjson.cases import basic
 
@@ -50,9 +50,3 @@ def test_model_of_an_endpointless_flow() -> None:
         {"type": "screen", "name": "LAST"},
     )
     assert tap.payload == {"full_name": "${form.full_name}"}
-
-
-def test_model_for_builds_once_per_document() -> None:
-    doc = basic()
-    assert model_for(doc) is model_for(doc)
-    assert model_for(basic()) is not model_for(doc)

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from app.flowjson.registry import FlowRegistry
+from app.flowjson.registry import FlowRegistry, report
+from app.flowjson.schema_gen import generate_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -92,6 +93,7 @@ def test_broken_schema_file_is_an_error(dirs: tuple[Path, Path]) -> None:
     (dirs[1] / "lead_capture.json").write_text('{"type": "object", "required": "name"}')
     lead = FlowRegistry.load(*dirs).get("lead_capture")
     assert lead is not None and not lead.valid and lead.schema is None
+    assert lead.schema_source is None
     [finding] = lead.findings
     assert (finding.code, finding.pointer, finding.line) == (
         "INVALID_SUBMISSION_SCHEMA",
@@ -100,10 +102,12 @@ def test_broken_schema_file_is_an_error(dirs: tuple[Path, Path]) -> None:
     )
 
 
-def test_missing_schema_is_fine_and_none(dirs: tuple[Path, Path]) -> None:
+def test_missing_schema_file_uses_the_derived_schema(dirs: tuple[Path, Path]) -> None:
     (dirs[1] / "lead_capture.json").unlink()
     lead = FlowRegistry.load(*dirs).get("lead_capture")
-    assert lead is not None and lead.valid and lead.schema is None
+    assert lead is not None and lead.valid and lead.schema_source == "derived"
+    assert lead.schema == generate_schema(lead.document or {}, "lead_capture")
+    assert report(lead)["schema_source"] == "derived"
 
 
 def test_bad_flow_name_is_not_served(dirs: tuple[Path, Path]) -> None:

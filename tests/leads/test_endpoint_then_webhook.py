@@ -143,7 +143,7 @@ def test_foreign_token_runs_stay_apart_and_learn_their_sender(
     shutil.copy(ROOT / "flows" / "appointment.json", flows / "appointment.json")
     shutil.copy(ROOT / "schemas" / "appointment.json", schemas / "appointment.json")
     (flows / "appointment.py").write_text(
-        "from app.endpoint.handlers import FlowHandlers\n"
+        "from app.flows_api import FlowHandlers\n"
         "handlers = FlowHandlers(accept_foreign_tokens=True)\n"
     )
     app = create_app(

@@ -232,7 +232,7 @@ def test_reply_matching_no_flow_is_kept_and_noted(
 def test_webhook_default_flow_takes_replies_without_token(
     settings: dict[str, str], db: Database, tmp_path: Any
 ) -> None:
-    module = "from app.endpoint.handlers import FlowHandlers\n"
+    module = "from app.flows_api import FlowHandlers\n"
     module += "handlers = FlowHandlers(webhook_default=True)\n"
     app = _app_with_flows(settings, tmp_path, {"callback": module})
     try:

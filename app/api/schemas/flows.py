@@ -28,13 +28,23 @@ class FlowSummarySchema(Schema):
     """A flow as listed: whether it is served, and how many findings it has."""
 
     name = fields.String(required=True)
-    valid = fields.Boolean(required=True)
-    servable = fields.Boolean(required=True)
+    valid = fields.Boolean(
+        required=True, metadata={"description": "No error findings: the flow is served."}
+    )
     endpoint_powered = fields.Boolean(required=True)
     version = fields.String(required=True, allow_none=True)
     data_api_version = fields.String(required=True, allow_none=True)
     screens = fields.List(fields.String(allow_none=True), required=True)
     has_schema = fields.Boolean(required=True)
+    schema_source = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={
+            "enum": ["file", "derived", None],
+            "description": "What judges submissions: schemas/<name>.json (file), else the "
+            "schema derived from the Flow JSON (derived); null when there is none.",
+        },
+    )
     has_handlers = fields.Boolean(required=True)
     errors = fields.Integer(required=True)
     warnings = fields.Integer(required=True)

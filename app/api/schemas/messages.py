@@ -11,9 +11,10 @@ from marshmallow import Schema, fields, validate
 from app.api.schemas.common import UtcDateTime
 from app.api.schemas.contacts import CLOSED_REASONS
 from app.crypto.tokens import MAX_TOKEN_LENGTH, MAX_TTL_SECONDS
+from app.leads.contacts import ADDRESSABLE_WA_ID, ADDRESSABLE_WA_ID_HELP
 from app.messaging.payloads import DATA_EXCHANGE, KINDS, NAVIGATE
 
-WA_ID = validate.Regexp(r"^[0-9]{5,20}$", error="5 to 20 digits, without + or spaces")
+WA_ID = validate.Regexp(ADDRESSABLE_WA_ID, error=ADDRESSABLE_WA_ID_HELP)
 
 
 class TemplateRequestSchema(Schema):

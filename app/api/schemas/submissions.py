@@ -8,7 +8,7 @@ from marshmallow import Schema, fields, missing, post_load, validate
 
 from app.api.schemas.common import PageQuerySchema, QuerySchema, UtcDateTime
 from app.export.query import SubmissionFilter
-from app.models.enums import SubmissionStatus
+from app.models.enums import LeadSource, SubmissionStatus
 
 
 class SubmissionSchema(Schema):
@@ -20,8 +20,10 @@ class SubmissionSchema(Schema):
     wa_id = fields.String(required=True, allow_none=True)
     contact_name = fields.String(required=True, allow_none=True)
     flow_token = fields.String(required=True, allow_none=True)
-    source = fields.String(required=True, validate=validate.OneOf(["endpoint", "webhook"]))
-    status = fields.String(required=True, validate=validate.OneOf(list(SubmissionStatus)))
+    source = fields.String(required=True, validate=validate.OneOf([s.value for s in LeadSource]))
+    status = fields.String(
+        required=True, validate=validate.OneOf([s.value for s in SubmissionStatus])
+    )
     # `fields` and `errors` would shadow Schema attributes, hence attribute + data_key.
     field_values = fields.Dict(
         keys=fields.String(), required=True, attribute="fields", data_key="fields"

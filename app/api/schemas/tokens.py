@@ -5,13 +5,14 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from app.crypto.tokens import DEFAULT_TTL_SECONDS, MAX_TTL_SECONDS
+from app.leads.contacts import ADDRESSABLE_WA_ID, ADDRESSABLE_WA_ID_HELP
 
 
 class FlowTokenRequestSchema(Schema):
     flow = fields.String(required=True, metadata={"description": "Name of the flow (file stem)."})
     wa_id = fields.String(
         required=True,
-        validate=validate.Regexp(r"^[0-9]{5,20}$", error="5 to 20 digits, without + or spaces"),
+        validate=validate.Regexp(ADDRESSABLE_WA_ID, error=ADDRESSABLE_WA_ID_HELP),
         metadata={"description": "The contact's WhatsApp id the token is bound to."},
     )
     ttl_seconds = fields.Integer(

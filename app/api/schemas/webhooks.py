@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from app.api.schemas.common import PageQuerySchema, QuerySchema, UtcDateTime
-from app.delivery.outbox import EVENT_TYPES
+from app.api.schemas.common import PageQuerySchema, UtcDateTime
+from app.models.enums import DeliveryStatus, EventType
+from app.models.outbox import EVENT_TYPES
 
 _EVENTS = validate.OneOf([*EVENT_TYPES, "*"])
 
@@ -16,7 +17,7 @@ class EndpointCreateSchema(Schema):
     url = fields.String(required=True, validate=validate.Length(min=1, max=2048))
     events = fields.List(
         fields.String(validate=_EVENTS),
-        load_default=lambda: ["flow.submitted"],
+        load_default=lambda: [EventType.FLOW_SUBMITTED.value],
         validate=validate.Length(min=1),
         metadata={"description": "Event types to receive (`*` for all)."},
     )
@@ -72,7 +73,7 @@ class DeliverySchema(Schema):
     endpoint_id = fields.String(required=True)
     event_type = fields.String(required=True)
     status = fields.String(
-        required=True, validate=validate.OneOf(["pending", "delivered", "failed"])
+        required=True, validate=validate.OneOf([s.value for s in DeliveryStatus])
     )
     attempts = fields.Integer(required=True)
     next_attempt_at = fields.String(required=True, allow_none=True)
@@ -83,7 +84,7 @@ class DeliverySchema(Schema):
 
 class DeliveryListQuerySchema(PageQuerySchema):
     status = fields.String(
-        load_default=None, validate=validate.OneOf(["pending", "delivered", "failed"])
+        load_default=None, validate=validate.OneOf([s.value for s in DeliveryStatus])
     )
     include_attempts = fields.Boolean(
         load_default=False, metadata={"description": "Add each delivery's attempt log."}
@@ -98,7 +99,3 @@ class RetryFailedSchema(Schema):
 
 class RetriedSchema(Schema):
     retried = fields.Integer(required=True)
-
-
-class NoQuerySchema(QuerySchema):
-    """No parameters."""

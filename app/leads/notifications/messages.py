@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.flowjson.submission import error
 from app.leads.contacts import record_inbound, valid_wa_id
 from app.leads.intake import Intake, add_late_errors, record_submission
 from app.leads.notifications.isolation import isolated
@@ -29,7 +30,7 @@ from app.leads.notifications.routing import find_flow, unrouted_error
 from app.leads.notifications.statuses import record_status
 from app.leads.rerouting import route_unrouted
 from app.leads.sanitize import load_json
-from app.leads.validation import error
+from app.models.enums import LeadSource
 
 KNOWN_TYPES = frozenset(
     {
@@ -157,7 +158,7 @@ def _process_nfm_reply(
     intake = Intake(
         flow=route.flow,
         fields=response or {},
-        source="webhook",
+        source=LeadSource.WEBHOOK,
         wa_id=wa_id,
         contact_name=names.get(wa_id) if wa_id else None,
         flow_token=route.token,

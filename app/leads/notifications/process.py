@@ -15,7 +15,7 @@ from app.leads.notifications.reader import WABA_OBJECT, ProcessingContext, Repor
 def process_notification(
     session: Session, ctx: ProcessingContext, payload: dict[str, Any]
 ) -> Report:
-    """Apply a parsed notification (see `reader.parse_envelope`); returns what was done.
+    """Apply a parsed notification (see `reader.parse_notification`); returns what was done.
 
     Items of the wrong shape are skipped with a note and never stop the others; an item that
     fails is rolled back alone and listed in `report.failures` (isolation.py). An exception

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from app.flowjson.registry import FlowRegistry
 from app.leads.sanitize import clean_text, load_json
 
 WABA_OBJECT = "whatsapp_business_account"
@@ -25,7 +26,7 @@ class MalformedNotification(ValueError):
 class ProcessingContext:
     """What processing needs besides the session: the flows and the token key."""
 
-    registry: Any  # app.flowjson.registry.FlowRegistry
+    registry: FlowRegistry
     token_secret: str | None
     notification_id: str | None = None
     notification_key: str = ""  # sha256 of the body: names messages that lack an id
@@ -62,7 +63,7 @@ class Report:
         return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def parse_envelope(body: bytes) -> dict[str, Any]:
+def parse_notification(body: bytes) -> dict[str, Any]:
     """The notification object, or MalformedNotification saying why it is unreadable."""
     try:
         payload = load_json(body)

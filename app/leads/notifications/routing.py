@@ -22,22 +22,19 @@ expiry, so a token it refuses as `expired` is genuine and its claims can be read
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.crypto.tokens import TokenClaims, TokenError, verify_token
-from app.endpoint.handlers import handlers_for
+from app.flowjson.registry import FlowDefinition
+from app.flowjson.submission import error
 from app.leads.intake import token_key
 from app.leads.notifications.reader import ProcessingContext, text
-from app.leads.validation import error
 from app.models import OutboundMessage, Submission
+from app.models.enums import LeadSource
 
 MALFORMED_TOKEN = error(
     None,
@@ -102,7 +99,7 @@ def _find_flow(
         earlier = session.get(Submission, submission_id)
         if (
             earlier is not None
-            and earlier.source == "endpoint"
+            and earlier.source == LeadSource.ENDPOINT
             and (token is None or earlier.flow_token in (None, token))  # tokens agree
         ):
             mismatch = wa_id is not None and earlier.wa_id not in (None, wa_id)
@@ -113,7 +110,7 @@ def _find_flow(
         sent = session.get(OutboundMessage, context_id)
         if sent is not None and sent.flow:
             return Route(sent.flow, token or sent.flow_token, "context")
-    flows = list(ctx.registry.all()) if ctx.registry is not None else []
+    flows = ctx.registry.all()
     if token is not None and flows:
         keys = [token_key(d.name, token) for d in flows]
         earlier = session.scalars(select(Submission).where(Submission.dedup_key.in_(keys))).first()
@@ -146,27 +143,10 @@ def unrouted_error(via: str) -> dict[str, Any]:
 def _claims(secret: str, token: str) -> TokenClaims | None:
     """The claims of our token, expired or not; None for anything we did not sign."""
     try:
-        return verify_token(secret, token)
-    except TokenError as exc:
-        return _expired_claims(token) if exc.reason == "expired" else None
-
-
-def _expired_claims(token: str) -> TokenClaims | None:
-    """Claims of a token verify_token refused only as expired (so its MAC was verified).
-
-    Reads the payload as app/crypto/tokens.py documents its format: `fg1.<payload>.<mac>`,
-    payload = base64url of `{"f": flow, "w": wa_id, "x": expiry, ...}`.
-    """
-    try:
-        payload = token.split(".")[1]
-        data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-        return TokenClaims(str(data["f"]), str(data["w"]), datetime.fromtimestamp(data["x"], UTC))
-    except (IndexError, ValueError, KeyError, TypeError, OverflowError, binascii.Error):
+        return verify_token(secret, token, allow_expired=True)
+    except TokenError:
         return None
 
 
-def _is_default(definition: Any) -> bool:
-    try:
-        return bool(handlers_for(definition).webhook_default)
-    except Exception:  # a broken flow module must not stop other leads
-        return False
+def _is_default(definition: FlowDefinition) -> bool:
+    return definition.handlers.webhook_default

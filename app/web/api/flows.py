@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.api.pagination import decode_cursor, encode_cursor, trim
 from app.api.schemas.common import PageQuerySchema, list_of
 from app.api.schemas.flows import FlowSchema, FlowSummarySchema
 from app.errors import NotFound
 from app.flowjson.registry import FlowRegistry, report
+from app.pagination import decode_cursor, encode_cursor, trim
 from app.web import runtime
 from app.web.api import route
 
 
 def _registry() -> FlowRegistry:
-    registry = runtime().registry
-    return registry if registry is not None else FlowRegistry({})
+    return runtime().registry
 
 
 @route(

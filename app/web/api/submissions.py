@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import Response, stream_with_context
 
-from app.api.pagination import decode_time_cursor, encode_time_cursor
 from app.api.schemas.common import list_of
 from app.api.schemas.submissions import (
     SubmissionCsvQuerySchema,
@@ -21,6 +20,7 @@ from app.export.query import Key, page
 from app.media.links import signer_from
 from app.media.records import annotate
 from app.models import Submission
+from app.pagination import decode_time_cursor, encode_time_cursor
 from app.web import db_session, runtime
 from app.web.api import route
 

@@ -20,7 +20,7 @@ from app.api.schemas.webhooks import (
     RetriedSchema,
     RetryFailedSchema,
 )
-from app.delivery import endpoints as core
+from app.delivery import subscriptions as core
 from app.delivery.ssrf import parse_networks
 from app.errors import NotFound
 from app.models import Delivery, WebhookEndpoint

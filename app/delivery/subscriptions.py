@@ -15,12 +15,13 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.api.pagination import decode_time_cursor, encode_time_cursor, trim
-from app.delivery.outbox import EVENT_TYPES
 from app.delivery.signing import generate_secret
 from app.delivery.ssrf import IPNetwork, Resolver, system_resolver, vet_url
 from app.errors import InvalidRequest, NotFound
 from app.models import Delivery, DeliveryAttempt, WebhookEndpoint
+from app.models.enums import DeliveryStatus, EventType
+from app.models.outbox import EVENT_TYPES
+from app.pagination import decode_time_cursor, encode_time_cursor, trim
 
 ROTATION_OVERLAP = timedelta(hours=24)
 
@@ -35,7 +36,7 @@ class Guard:
 
 def check_events(events: Sequence[str] | None) -> list[str]:
     """A non-empty, de-duplicated list of known event types (or `*`)."""
-    chosen = list(dict.fromkeys(events or ["flow.submitted"]))
+    chosen = list(dict.fromkeys(events or [EventType.FLOW_SUBMITTED]))
     unknown = [e for e in chosen if e not in EVENT_TYPES and e != "*"]
     if unknown:
         raise InvalidRequest(
@@ -161,7 +162,7 @@ def delivery_to_dict(delivery: Delivery) -> dict[str, Any]:
         "status": delivery.status,
         "attempts": delivery.attempts,
         "next_attempt_at": clock.isoformat(delivery.next_attempt_at)
-        if delivery.status == "pending"
+        if delivery.status == DeliveryStatus.PENDING
         else None,
         "last_status_code": delivery.last_status_code,
         "last_error": delivery.last_error,
@@ -218,7 +219,7 @@ def attempts_of(session: Session, delivery_ids: Sequence[str]) -> dict[str, list
 def _make_due(now: datetime) -> dict[str, Any]:
     # Clearing the lease fences out a worker still holding it: its late outcome is dropped.
     return {
-        "status": "pending",
+        "status": DeliveryStatus.PENDING,
         "next_attempt_at": now,
         "lease_owner": None,
         "lease_expires_at": None,
@@ -246,7 +247,7 @@ def retry_failed_since(session: Session, endpoint_id: str, since: datetime) -> i
         update(Delivery)
         .where(
             Delivery.endpoint_id == endpoint_id,
-            Delivery.status == "failed",
+            Delivery.status == DeliveryStatus.FAILED,
             Delivery.created_at >= since,
         )
         .values(**_make_due(clock.now()))

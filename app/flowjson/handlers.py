@@ -3,8 +3,7 @@
 A flow works from its JSON alone; a module adds behaviour where JSON cannot (dynamic data
 such as free time slots, or rejecting input with a message)::
 
-    from app.endpoint.handlers import FlowHandlers, HandlerContext
-    from app.endpoint.protocol import Answer, ScreenError, TokenRejected
+    from app.flows_api import Answer, FlowHandlers, HandlerContext, ScreenError, TokenRejected
 
     handlers = FlowHandlers()
 
@@ -27,15 +26,9 @@ encrypted on-screen error, never a 500.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from app.flowjson.registry import FlowDefinition
-
-log = logging.getLogger("flowgate.endpoint")
+from typing import Any
 
 DEFAULT_TOKEN_ERROR = "This form has expired. Please ask for a new one."  # noqa: S105
 
@@ -104,27 +97,3 @@ def handler_name(fn: Handler | None) -> str:
     if fn is None:
         return "<default routing>"
     return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
-
-
-_default = FlowHandlers()
-
-
-def handlers_for(definition: FlowDefinition) -> FlowHandlers:
-    """The flow's `handlers` (the registry imported flows/<name>.py), or default settings.
-
-    A module without a FlowHandlers `handlers` attribute is logged once per definition and
-    the flow keeps its JSON-only behaviour.
-    """
-    module = getattr(definition, "module", None)
-    if module is None:
-        return _default
-    found = getattr(module, "handlers", None)
-    if isinstance(found, FlowHandlers):
-        return found
-    if id(definition) not in _warned:
-        _warned.add(id(definition))
-        log.error("flow %s: %s has no `handlers = FlowHandlers(...)`", definition.name, module)
-    return _default
-
-
-_warned: set[int] = set()

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from app import clock
 from app.ids import new_id
 from app.models import Delivery, Event, WebhookEndpoint
-from app.models.enums import EventType
+from app.models.enums import DeliveryStatus, EventType
 
 # Event types an endpoint may subscribe to.
 EVENT_TYPES: tuple[str, ...] = tuple(EventType)
@@ -49,11 +49,6 @@ def _json_default(value: Any) -> Any:
 def serialise(payload: dict[str, Any]) -> str:
     """The one serialisation of an event: compact JSON, stored and sent byte for byte."""
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False, default=_json_default)
-
-
-def endpoint_wants(endpoint: WebhookEndpoint, event_type: str) -> bool:
-    """An enabled endpoint subscribed to `event_type` (or to every type with `*`)."""
-    return bool(endpoint.enabled) and subscribed(endpoint.events, event_type)
 
 
 def subscribed(events: list[str] | None, event_type: str) -> bool:
@@ -94,7 +89,7 @@ def enqueue_event(
             "event_id": values["id"],
             "endpoint_id": endpoint_id,
             "event_type": event_type,
-            "status": "pending",
+            "status": DeliveryStatus.PENDING,
             "attempts": 0,
             "next_attempt_at": occurred,
             "created_at": occurred,
