@@ -5,14 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import click
-from flask import current_app
-from flask.cli import with_appcontext
 
 from app import clock
+from app.cli.needs import command_runtime
 from app.config import duration_seconds
 from app.media.purge import purge
 from app.media.storage import FileStore
-from app.runtime import Runtime
 
 DEFAULT_RETENTION = "30d"
 
@@ -32,10 +30,9 @@ def media_group() -> None:
 )
 @click.option("--submission", "submission_id", help="Every file of this submission.")
 @click.option("--dry-run", is_flag=True, help="Only count what would be purged.")
-@with_appcontext
 def purge_command(older_than: str | None, submission_id: str | None, dry_run: bool) -> None:
     """Delete stored files; their leads stay and list them as purged."""
-    runtime: Runtime = current_app.extensions["flowgate"]
+    runtime = command_runtime()  # the database and the media folder only
     if older_than is None and submission_id is None:
         older_than = DEFAULT_RETENTION
     now = clock.now()

@@ -20,10 +20,10 @@ from app.config import Config
 from app.db import Database
 from app.errors import FlowgateError
 from app.flowjson.reports import FORMATS, render
+from app.messaging.flow_ids import stored
 from app.metaflows.api import FlowsApi
 from app.metaflows.push import CATEGORIES, endpoint_uri_for, push, record_status
 from app.metaflows.remote import remote_findings
-from app.metaflows.store import stored
 
 
 @contextmanager

@@ -14,11 +14,11 @@ from typing import Any
 
 from app import clock
 from app.delivery.claims import signing_secrets
-from app.delivery.outbox import new_event_id, serialise
 from app.delivery.pinning import pinned_client
 from app.delivery.transport import AttemptResult, AttemptSettings, post_once
 from app.models import WebhookEndpoint
 from app.models.enums import EventType
+from app.models.outbox import new_event_id, serialise
 
 
 def probe_event(endpoint: WebhookEndpoint) -> tuple[str, dict[str, Any]]:

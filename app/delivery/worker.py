@@ -39,9 +39,9 @@ from app.delivery.outcomes import OutcomePolicy, apply_outcomes
 from app.delivery.pinning import pinned_client
 from app.delivery.schedule import RetryPolicy
 from app.delivery.transport import DELIVERED, RETRY, AttemptResult, AttemptSettings, post_once
+from app.metrics.counters import count_attempt
 from app.models import Delivery, WebhookEndpoint
 from app.models.enums import DeliveryStatus
-from app.ops.metrics import count_attempt
 
 log = logging.getLogger("flowgate.delivery")
 

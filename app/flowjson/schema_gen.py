@@ -15,9 +15,9 @@ from jsonschema import Draft202012Validator
 
 from app.flowjson.context import Component, Context, Screen
 from app.flowjson.findings import join
+from app.flowjson.pickers import picker_required, picker_schema
 from app.flowjson.values import is_expression, is_ref
 from app.flowjson.versions import parse_version
-from app.media.schema import picker_required, picker_schema
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -98,7 +98,7 @@ def component_schema(comp: Component, version: tuple[int, int]) -> dict[str, Any
     elif kind == "OptIn":
         schema = {"type": "boolean"}
     elif kind in ("PhotoPicker", "DocumentPicker"):
-        schema = picker_schema(node, kind)  # media arrays (app/media/schema.py)
+        schema = picker_schema(node, kind)  # media arrays (app/flowjson/pickers.py)
     else:
         schema = {}
     return schema

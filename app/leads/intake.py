@@ -37,10 +37,10 @@ from app.leads.validation import split_fields
 from app.leads.window import WindowState, window_state
 from app.media.extract import Upload, extract_uploads
 from app.media.intake import add_media, hold, store_uploads
+from app.metrics.committed import note_lead
 from app.models import Contact, Submission
 from app.models.enums import EventType, LeadSource, SubmissionStatus
 from app.models.outbox import enqueue_event
-from app.ops.committed import note_lead
 
 log = logging.getLogger("flowgate.leads")
 

@@ -19,9 +19,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from app.flowjson.pickers import ENCRYPTION_KEYS
 from app.ids import new_id
 
-ENCRYPTION_KEYS = ("encrypted_hash", "iv", "encryption_key", "hmac_key", "plaintext_hash")
 MAX_FILES_PER_LEAD = 100  # Meta allows 30 per data_exchange; anything beyond is not a picker
 _MEDIA_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 

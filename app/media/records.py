@@ -25,11 +25,11 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from app.delivery.outbox import serialise
 from app.media.extract import Upload
 from app.media.links import LinkSigner
 from app.models import Delivery, Event, MediaFile
 from app.models.enums import EventType, MediaStatus
+from app.models.outbox import serialise
 
 HOLD_CEILING = 3600.0  # seconds: the longest a lead's event waits, even with no media worker
 _INSERT = insert(MediaFile.__table__)

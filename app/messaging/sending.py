@@ -29,6 +29,7 @@ from app.flowjson.registry import FlowRegistry
 from app.leads.contacts import record_re_engagement_error
 from app.leads.notifications.statuses import RE_ENGAGEMENT_CODE
 from app.leads.window import WindowState, window_state
+from app.messaging.flow_ids import with_stored_flow_id
 from app.messaging.graph import (
     GraphApiError,
     GraphClient,
@@ -37,7 +38,6 @@ from app.messaging.graph import (
 )
 from app.messaging.payloads import FREE_FORM, MessageRequest
 from app.messaging.prepare import Prepared, prepare
-from app.metaflows.store import with_stored_flow_id
 from app.models import Contact, OutboundMessage
 
 log = logging.getLogger("flowgate.messaging")

@@ -19,10 +19,10 @@ from app.db import Database
 from app.errors import FlowgateError
 from app.flowjson.findings import Finding
 from app.flowjson.registry import FlowDefinition
+from app.messaging.flow_ids import stored
 from app.messaging.graph import GraphApiError
 from app.metaflows.api import FlowsApi
 from app.metaflows.remote import remote_findings
-from app.metaflows.store import stored
 from app.models import MetaFlow
 
 # Meta's categories for a new Flow (Flows API, "Creating a Flow").

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from app.ops.metrics import EndpointMeter, action_label, outcome
+from app.metrics.counters import EndpointMeter, action_label, outcome
 
 if TYPE_CHECKING:
     from app.endpoint.service import Reply

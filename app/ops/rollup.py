@@ -42,7 +42,7 @@ BOUNDS_MS = (10, 25, 50, 100, 250, 500, 750, 1000, 1500, 2000, 3000, 5000, 7000,
 FLUSH_SECONDS = 10.0
 RETENTION = timedelta(hours=3)
 PRUNE_EVERY = timedelta(minutes=10)
-# Answers Meta counts as endpoint errors and as unavailability (by outcome, app/ops/metrics.py).
+# Answers Meta counts as endpoint errors and as unavailability (by outcome: app/metrics/).
 NOT_ERRORS = frozenset({"success", "handler_error", "token_invalid", "not_found"})
 UNAVAILABLE = frozenset({"server_error", "timeout"})
 

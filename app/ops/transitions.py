@@ -18,9 +18,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.delivery.outbox import enqueue_event
 from app.models import FlowHealthState
 from app.models.enums import EventType
+from app.models.outbox import enqueue_event
 from app.ops.alerts import parse_flow_ids
 from app.ops.health import OK, flow_health
 

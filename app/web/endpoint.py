@@ -114,6 +114,6 @@ def register(app: Flask) -> None:
     """Put the endpoint shell in front of `app` (one EndpointService per app)."""
     service = EndpointService(runtime(app))
     app.extensions["flowgate.endpoint"] = service
-    observer = EndpointObserver(app.extensions["flowgate"])
+    observer = EndpointObserver(runtime(app))
     app.extensions["flowgate.observer"] = observer
     app.wsgi_app = EndpointShell(app.wsgi_app, service, observer)  # type: ignore[method-assign]

@@ -17,7 +17,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from app.crypto.signatures import verify_hub_signature
 from app.leads.inbox import INVALID, Inbox, receive
-from app.ops.metrics import count_notification
+from app.metrics.counters import count_notification
 from app.web import runtime
 from app.web.errors import error_response
 

@@ -7,7 +7,7 @@ from flask.testing import FlaskClient
 
 from app.crypto.keys import public_pem
 from app.db import Database
-from app.metaflows.store import meta_flow_id_for
+from app.messaging.flow_ids import meta_flow_id_for
 from app.models import MetaFlow
 from tests.messaging.conftest import WA, graph, open_window, sender, sending_app  # noqa: F401
 from tests.messaging.fake_graph import FakeGraph

@@ -9,8 +9,8 @@ from pathlib import Path
 from prometheus_client.parser import text_string_to_metric_families
 
 from app.db import Database
+from app.metrics.counters import count_attempt
 from app.ops import worker_exposition
-from app.ops.metrics import count_attempt
 from tests.delivery.conftest import add_endpoint, submit
 from tests.delivery.processes import start_worker
 from tests.delivery.receiver import Received, Receiver, Reply

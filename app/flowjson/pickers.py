@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.media.extract import ENCRYPTION_KEYS
+# The keys of an endpoint upload's `encryption_metadata` (docs/protocol.md §4.1).
+ENCRYPTION_KEYS = ("encrypted_hash", "iv", "encryption_key", "hmac_key", "plaintext_hash")
 
 ENDPOINT_UPLOAD: dict[str, Any] = {
     "type": "object",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from app.ops.metrics import LEADS
+from app.metrics.counters import LEADS
 
 _KEY = "flowgate.pending_leads"
 
