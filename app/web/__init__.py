@@ -1,7 +1,8 @@
 """The Flask shell: blueprints that translate HTTP to core calls and back.
 
 Where a request goes: `/flows/<flow>/endpoint` → `endpoint.py`; `/webhooks/whatsapp` →
-`meta.py`; `/api/v1/...` → `api/<area>.py`; `/healthz` → `health.py`. Errors become JSON in
+`meta.py`; `/api/v1/...` → `api/<area>.py`; `/healthz` → `health.py`; `/dashboard/...` →
+`dashboard/` (HTML pages for people). Errors become JSON in
 `errors.py`.
 """
 
@@ -35,7 +36,7 @@ def _close_session(_exc: BaseException | None) -> None:
 
 def register_web(app: Flask) -> None:
     """Attach every blueprint and the JSON error handlers to `app`."""
-    from app.web import api, endpoint, errors, health, meta
+    from app.web import api, dashboard, endpoint, errors, health, meta
 
     errors.register(app)
     app.teardown_appcontext(_close_session)
@@ -43,3 +44,4 @@ def register_web(app: Flask) -> None:
     endpoint.register(app)
     app.register_blueprint(meta.bp)
     api.register(app)
+    dashboard.register(app)
