@@ -13,8 +13,14 @@ from app.db import Database
 from app.models import Submission
 from tests.conftest import API_TOKEN
 
-PAGES = ["/dashboard/leads", "/dashboard/contacts", "/dashboard/webhooks", "/dashboard/flows",
-         "/dashboard/inbox", "/dashboard/messages"]
+PAGES = [
+    "/dashboard/leads",
+    "/dashboard/contacts",
+    "/dashboard/webhooks",
+    "/dashboard/flows",
+    "/dashboard/inbox",
+    "/dashboard/messages",
+]
 
 
 def csrf(client: FlaskClient, path: str = "/dashboard/login") -> str:
@@ -25,9 +31,7 @@ def csrf(client: FlaskClient, path: str = "/dashboard/login") -> str:
 
 
 def sign_in(client: FlaskClient, token: str = API_TOKEN) -> object:
-    return client.post(
-        "/dashboard/login", data={"token": token, "csrf_token": csrf(client)}
-    )
+    return client.post("/dashboard/login", data={"token": token, "csrf_token": csrf(client)})
 
 
 def test_pages_need_sign_in(client: FlaskClient) -> None:

@@ -107,6 +107,14 @@ def _http_error(exc: HTTPException) -> Response:
     )
 
 
+@bp.errorhandler(Exception)
+def _unexpected(exc: Exception) -> Response:
+    if isinstance(exc, HTTPException):
+        return _http_error(exc)
+    log.exception("dashboard page failed")  # the traceback goes to the log, never the page
+    return error_page(500, "Something went wrong", "The error was logged. Try again shortly.")
+
+
 def register(app: Flask) -> None:
     """Mount the blueprint with its session settings and template filters."""
     for page in PAGES:
