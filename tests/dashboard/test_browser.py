@@ -211,7 +211,12 @@ def _seed(live: Live, db: Database, receiver: Receiver) -> dict[str, str]:
     return {"endpoint": endpoint_id, "lead": lead_id}
 
 
-def test_every_page_without_javascript_and_with_axe(live: Live, browser: Any, db: Database) -> None:
+def test_every_page_without_javascript_and_with_axe(
+    live: Live, browser: Any, db: Database, database_url: str
+) -> None:
+    # The markup does not depend on the database: axe and screenshots run once (SQLite), the
+    # page walks with and without JavaScript on both.
+    checked = database_url.startswith("sqlite")
     receiver = Receiver(lambda n, _r: Reply(500 if n == 1 else 200))
     try:
         ids = _seed(live, db, receiver)
@@ -234,7 +239,7 @@ def test_every_page_without_javascript_and_with_axe(live: Live, browser: Any, db
             )
             page = context.new_page()
             page.goto(f"{live.url}/dashboard/login")
-            if javascript:
+            if javascript and checked:
                 axe(page, "login")
                 shoot(page, "login")
             sign_in(page, live.url)
@@ -249,16 +254,14 @@ def test_every_page_without_javascript_and_with_axe(live: Live, browser: Any, db
                     # Without JavaScript times read in UTC; with it, in the viewer's zone.
                     assert shown.endswith("UTC") != javascript, (name, shown)
                     assert times.first.get_attribute("title").endswith("UTC")
-                if javascript:
+                if javascript and checked:
                     axe(page, name)
                     shoot(page, name)
-                else:
-                    shoot(page, f"nojs-{name}")
             page.goto(live.url + pages["endpoint"])
             page.get_by_role("button", name="Rotate secret").click()
             secret = page.get_by_label("Secret").input_value()
             assert secret.startswith("whsec_")
-            if javascript:
+            if javascript and checked:
                 axe(page, "secret")
                 shoot(page, "secret")
             page.goto(live.url + pages["inbox"])
@@ -266,6 +269,8 @@ def test_every_page_without_javascript_and_with_axe(live: Live, browser: Any, db
             assert page.get_by_text("Eva").is_visible()
             context.close()
 
+        if not checked:
+            return
         phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
         page = phone.new_page()
         sign_in(page, live.url)
