@@ -71,7 +71,7 @@ class ContactRow:
     window: WindowState
 
 
-def open_windows(session: Session, at: datetime, *, limit: int = 200) -> list[ContactRow]:
+def open_windows(session: Session, at: datetime, *, limit: int = 100) -> list[ContactRow]:
     """Contacts whose window is open at `at`, closing soonest first."""
     stmt = (
         select(Contact)

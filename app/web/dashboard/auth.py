@@ -11,6 +11,7 @@ import logging
 from flask import redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from app.web import runtime
 from app.web.dashboard import bp, session
 
 log = logging.getLogger("flowgate.dashboard")
@@ -21,6 +22,10 @@ def _safe_next(target: str | None) -> str:
     if target and target.startswith("/dashboard/") and not target.startswith("//"):
         return target
     return url_for("dashboard.leads")
+
+
+def _hint() -> dict[str, bool]:
+    return {"tokens_configured": bool(runtime().config.api_tokens)}
 
 
 @bp.get("/")
@@ -34,7 +39,7 @@ def login() -> Response | str | tuple[str, int]:
     if request.method == "GET":
         if session.current() is not None:
             return redirect(target, 303)
-        return render_template("dashboard/login.html", next=target, error=None)
+        return render_template("dashboard/login.html", next=target, error=None, **_hint())
     fingerprint = session.check_token(request.form.get("token", ""))
     if fingerprint is None:
         log.warning("dashboard sign-in refused from %s", request.remote_addr)
@@ -42,6 +47,7 @@ def login() -> Response | str | tuple[str, int]:
             "dashboard/login.html",
             next=target,
             error="That token is not one of this server's admin tokens.",
+            **_hint(),
         )
         return page, 401
     session.sign_in(fingerprint)
