@@ -130,3 +130,15 @@ def test_headers(client: FlaskClient) -> None:
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
     assert response.headers["Cache-Control"] == "no-store"
     assert Submission  # the model the leads page reads
+
+
+def test_token_never_logged(client: FlaskClient, caplog: object) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)  # type: ignore[attr-defined]
+    sign_in(client, "wrong-" + API_TOKEN)
+    sign_in(client)
+    client.get("/dashboard/leads")
+    text = "\n".join(r.getMessage() for r in caplog.records)  # type: ignore[attr-defined]
+    assert "sign-in refused" in text and "sign-in from" in text
+    assert API_TOKEN not in text
