@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import Flask, request, session
+from flask import Flask, g, request, session
 from flask.sessions import SecureCookieSessionInterface
 
 from app.web import runtime
@@ -34,10 +34,6 @@ class Principal:
 
     kind: str
     id: str
-
-    @property
-    def display(self) -> str:
-        return "Admin token" if self.kind == "token" else self.id
 
 
 class DashboardSessions(SecureCookieSessionInterface):
@@ -94,6 +90,7 @@ def check_token(presented: str) -> str | None:
 
 def sign_in(fingerprint: str) -> None:
     """Start a fresh session (a new CSRF token too: no fixation across sign-in)."""
+    g.pop("dashboard_principal", None)
     session.clear()
     session.permanent = True
     session["who"] = {"kind": "token", "id": fingerprint, "at": int(time.time())}
@@ -101,11 +98,20 @@ def sign_in(fingerprint: str) -> None:
 
 
 def sign_out() -> None:
+    g.pop("dashboard_principal", None)
     session.clear()
 
 
 def current() -> Principal | None:
-    """The signed-in principal, or None when the session is absent, expired or revoked."""
+    """The signed-in principal, or None when the session is absent, expired or revoked
+    (worked out once per request)."""
+    if "dashboard_principal" not in g:
+        g.dashboard_principal = _principal()
+    principal: Principal | None = g.dashboard_principal
+    return principal
+
+
+def _principal() -> Principal | None:
     who = session.get("who")
     if not isinstance(who, dict) or who.get("kind") != "token":
         return None

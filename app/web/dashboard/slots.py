@@ -43,11 +43,19 @@ def render(name: str, **context: Any) -> Markup:
 
 
 def filled(name: str) -> bool:
-    """Whether a feature fills slot `name` (its template exists)."""
+    """Whether a feature fills slot `name` (its template exists); looked up once per app,
+    since a page may hold a slot per row (templates are fixed at startup outside debug)."""
+    known: dict[str, bool] = current_app.extensions.setdefault("dashboard_slots", {})
+    if name not in known or current_app.debug:
+        known[name] = _exists(f"dashboard/slots/{name}.html")
+    return known[name]
+
+
+def _exists(template: str) -> bool:
     loader = current_app.jinja_env.loader
     try:
         if loader is not None:
-            loader.get_source(current_app.jinja_env, f"dashboard/slots/{name}.html")
+            loader.get_source(current_app.jinja_env, template)
             return True
     except TemplateNotFound:
         pass
