@@ -142,3 +142,66 @@ def test_token_never_logged(client: FlaskClient, caplog: object) -> None:
     text = "\n".join(r.getMessage() for r in caplog.records)  # type: ignore[attr-defined]
     assert "sign-in refused" in text and "sign-in from" in text
     assert API_TOKEN not in text
+
+
+def test_inbox_reprocess_processes_a_failed_notification(client: FlaskClient, db: Database) -> None:
+    import hashlib
+    import json
+
+    from app.models import Contact, InboundNotification
+    from tests.leads.meta import T0, text_message
+
+    body = json.dumps(text_message("5511955550000", "wamid.inbox1", T0, name="Ines")).encode()
+    with db.transaction() as session:
+        row = InboundNotification(
+            body=body,
+            body_sha256=hashlib.sha256(body).hexdigest(),
+            status="failed",
+            error="database error OperationalError",
+        )
+        session.add(row)
+        session.flush()
+        row_id = row.id
+    sign_in(client)
+    page = client.get("/dashboard/inbox").get_data(as_text=True)
+    assert row_id in page and "database error OperationalError" in page
+    token = csrf(client, "/dashboard/inbox")
+    answer = client.post("/dashboard/inbox/reprocess", data={"csrf_token": token, "id": row_id})
+    assert answer.status_code == 303
+    with db.session() as session:
+        assert session.get(InboundNotification, row_id).status == "processed"
+        assert session.get(Contact, "5511955550000").profile_name == "Ines"
+    assert "Reprocessed 1: 1 processed" in client.get("/dashboard/inbox").get_data(as_text=True)
+
+
+def test_endpoint_actions(client: FlaskClient, db: Database) -> None:
+    from app.delivery.endpoints import Guard, create_endpoint
+    from app.delivery.ssrf import parse_networks
+    from app.models import Delivery, WebhookEndpoint
+
+    with db.transaction() as session:
+        endpoint = create_endpoint(
+            session,
+            "http://127.0.0.1:9/h",
+            None,
+            guard=Guard(allow=parse_networks(["127.0.0.1/32"])),
+        )
+        endpoint_id, old_secret = endpoint.id, endpoint.secret
+    sign_in(client)
+    base = f"/dashboard/webhooks/{endpoint_id}"
+    token = csrf(client, base)
+    assert client.post(f"{base}/disable", data={"csrf_token": token}).status_code == 303
+    assert "disabled by an operator" in client.get(base).get_data(as_text=True)
+    assert client.post(f"{base}/enable", data={"csrf_token": token}).status_code == 303
+    assert client.post(f"{base}/test", data={"csrf_token": token}).status_code == 303
+    rotated = client.post(f"{base}/rotate-secret", data={"csrf_token": token})
+    page = rotated.get_data(as_text=True)
+    with db.session() as session:
+        stored = session.get(WebhookEndpoint, endpoint_id)
+        assert stored.enabled and stored.secret != old_secret
+        assert [d.event_type for d in session.query(Delivery)] == ["webhook.test"]
+    assert rotated.status_code == 200 and stored.secret in page
+    assert rotated.headers["Cache-Control"] == "no-store"
+    assert stored.secret not in client.get(base).get_data(as_text=True)  # shown once
+    missing = client.post("/dashboard/webhooks/nope/disable", data={"csrf_token": token})
+    assert missing.status_code == 404 and missing.mimetype == "text/html"
