@@ -15,6 +15,7 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, Select, String, func, literal, select, tuple_
 from sqlalchemy.orm import Session
 
+from app.leads.search import text_condition
 from app.models import Submission
 from app.pagination import trim
 
@@ -26,6 +27,7 @@ class SubmissionFilter:
     """The filters of `GET /submissions`, `submissions.csv` and `flowgate export`.
 
     `since` is inclusive and `until` exclusive, so consecutive windows never overlap.
+    `text` (the dashboard's search) matches field values, contact name and wa_id.
     """
 
     flow: str | None = None
@@ -33,6 +35,7 @@ class SubmissionFilter:
     status: Status = "all"
     since: datetime | None = None
     until: datetime | None = None
+    text: str | None = None
 
     def conditions(self) -> list[ColumnElement[bool]]:
         where: list[ColumnElement[bool]] = []
@@ -46,6 +49,8 @@ class SubmissionFilter:
             where.append(Submission.submitted_at >= self.since)
         if self.until is not None:
             where.append(Submission.submitted_at < self.until)
+        if self.text:
+            where.append(text_condition(self.text))
         return where
 
 

@@ -1,7 +1,8 @@
 """The Flask shell: blueprints that translate HTTP to core calls and back.
 
 Where a request goes: `/flows/<flow>/endpoint` → `endpoint.py`; `/webhooks/whatsapp` →
-`meta.py`; `/api/v1/...` → `api/<area>.py`; `/healthz` → `health.py`. Errors become JSON in
+`meta.py`; `/api/v1/...` → `api/<area>.py`; `/healthz` → `health.py`; `/dashboard/...` →
+`dashboard/` (HTML pages for people). Errors become JSON in
 `errors.py`.
 """
 
@@ -36,7 +37,7 @@ def _close_session(_exc: BaseException | None) -> None:
 
 def register_web(app: Flask) -> None:
     """Attach every blueprint and the JSON error handlers to `app`."""
-    from app.web import api, connection, endpoint, errors, health, meta, metrics, ready
+    from app.web import api, connection, dashboard, endpoint, errors, health, meta, metrics, ready
 
     errors.register(app)
     connection.register(app)
@@ -50,3 +51,4 @@ def register_web(app: Flask) -> None:
     from app.web import media_files
 
     app.register_blueprint(media_files.bp)
+    dashboard.register(app)
