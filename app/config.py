@@ -51,6 +51,11 @@ class Config:
     graph_api_url: str = DEFAULT_GRAPH_API_URL
     access_token: str | None = field(default=None, repr=False)
     phone_number_id: str | None = None
+    # Automations (docs/automations.md): the rules file, human takeover, window warnings, links.
+    automations_file: Path = Path("flows/automations.json")
+    human_pause_seconds: float = 1800.0
+    window_warning_seconds: float = 3600.0
+    business_number: str | None = None
     testing: bool = False
 
     @property
@@ -113,6 +118,12 @@ class Config:
             graph_api_url=get("GRAPH_API_URL") or DEFAULT_GRAPH_API_URL,
             access_token=get("ACCESS_TOKEN"),
             phone_number_id=get("PHONE_NUMBER_ID"),
+            automations_file=Path(
+                get("AUTOMATIONS_FILE") or Path(get("FLOWS_DIR") or "flows") / "automations.json"
+            ).absolute(),
+            human_pause_seconds=_seconds(get("HUMAN_PAUSE_SECONDS"), 1800.0),
+            window_warning_seconds=_seconds(get("WINDOW_WARNING_SECONDS"), 3600.0),
+            business_number=get("BUSINESS_NUMBER"),
             testing=str(values.get("TESTING", "")).lower() in ("1", "true"),
         )
 
@@ -126,6 +137,17 @@ class Config:
         if missing:
             hint = "run `flowgate init`" if self.development else "set them in the environment"
             raise ConfigError(f"missing required secret(s) {', '.join(missing)}: {hint}")
+
+
+def _seconds(value: Any, default: float) -> float:
+    """A non-negative number of seconds (FLOWGATE_*_SECONDS), else a ConfigError."""
+    try:
+        seconds = default if value is None else float(value)
+    except ValueError:
+        raise ConfigError(f"bad number of seconds in configuration: {value!r}") from None
+    if not 0 <= seconds < 10**9:
+        raise ConfigError(f"seconds must be between 0 and 10^9, not {value!r}")
+    return seconds
 
 
 def _read_instance_secrets(path: Path) -> dict[str, str]:

@@ -44,3 +44,6 @@ class Runtime:
         from app.flowjson.registry import FlowRegistry
 
         self.registry = FlowRegistry.load(self.config.flows_dir, self.config.schemas_dir)
+        from app.automations.checking import check_at_startup
+
+        check_at_startup(self.config, self.registry)  # the rules file, checked like a flow

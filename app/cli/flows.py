@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from app.automations.checking import automations_findings, is_automations_file
 from app.cli.instance import load_config
 from app.flowjson.findings import Finding, Level
 from app.flowjson.registry import FlowRegistry, load_definition
@@ -61,8 +62,14 @@ def validate_command(files: tuple[Path, ...], fmt: str) -> None:
     """
     config = load_config()
     paths = list(files) or sorted(config.flows_dir.glob("*.json"))
+    if not files and config.automations_file.exists():  # the rules file is checked too
+        paths = [*paths, config.automations_file]
     findings: list[Finding] = []
+    paths = list(dict.fromkeys(paths))
     for path in paths:
+        if is_automations_file(path, config.automations_file):
+            findings += automations_findings(path, config)
+            continue
         findings += _findings_for(path, config.flows_dir, config.schemas_dir)
     errors = sum(1 for f in findings if f.is_error)
     if fmt == "json":

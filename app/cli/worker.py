@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import click
 
+from app.automations.runner import AutomationRunner
 from app.cli.instance import load_config
 from app.db import Database
 from app.delivery.outcomes import OutcomePolicy
@@ -52,7 +53,10 @@ def worker_command(
     throttle_floor: float,
     drain: bool,
 ) -> None:
-    """Deliver webhooks from the outbox (run one or more; stop with SIGTERM)."""
+    """Deliver webhooks from the outbox (run one or more; stop with SIGTERM).
+
+    The same process runs automations: rules and scheduled messages (docs/automations.md).
+    """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is noise
     config = load_config()
@@ -76,10 +80,17 @@ def worker_command(
     db = Database(config.database_url)
     worker = Worker(db, settings)
     worker.install_signal_handlers()
+    automations = AutomationRunner(db, config)  # rules and scheduled messages (app/automations)
     click.echo(f"worker {settings.owner}: delivering (concurrency {concurrency})", err=True)
     try:
+        if drain:
+            automations.run(drain=True)
+        else:
+            automations.start()
         stats = worker.run(drain=drain)
     finally:
+        automations.stop()
+        automations.join(timeout=60)
         db.dispose()
     click.echo(
         f"worker stopped: {stats.claimed} claimed, {stats.delivered} delivered, "

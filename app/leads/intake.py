@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import bindparam, exists, insert, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 
+from app.automations.triggers import note_submission
 from app.clock import isoformat, now
 from app.delivery.outbox import enqueue_event
 from app.errors import FlowgateError
@@ -161,6 +162,7 @@ def record_submission(
     if not errors:
         data = event_data(submission, window_state(contact, submitted_at))
         enqueue_event(session, EVENT_TYPE, data, submission_id=submission.id)
+        note_submission(session, data)  # automations' flow.submitted trigger (app/automations)
     return submission, True
 
 

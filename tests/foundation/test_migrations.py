@@ -34,4 +34,4 @@ def test_upgrade_twice_is_a_no_op(database_url: str) -> None:
             version = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar_one()
     finally:
         engine.dispose()
-    assert version == "0001"
+    assert version == "0003"

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.automations.triggers import note_message, previous_window
 from app.leads.contacts import record_inbound, valid_wa_id
 from app.leads.intake import Intake, add_late_errors, record_submission
 from app.leads.notifications.reader import (
@@ -100,8 +101,22 @@ def _process_message(
     if wa_id is None:
         report.note(where, "message without a usable sender")
     else:
+        previous = previous_window(session, wa_id)  # automations: first message in the window?
         contact = record_inbound(
             session, wa_id, at=at, name=names.get(wa_id), message_id=message_id
+        )
+        # message.received event and automation triggers, in this transaction (app/automations)
+        key = message_id or f"nf:{ctx.notification_key[:40]}:{where}"
+        note_message(
+            session,
+            message,
+            wa_id=wa_id,
+            wamid=message_id,
+            key=key,
+            kind=kind,
+            at=at,
+            name=names.get(wa_id),
+            previous=previous,
         )
     interactive = obj(message.get("interactive"))
     if kind == "interactive" and interactive is not None and interactive.get("type") == "nfm_reply":

@@ -66,6 +66,9 @@ def record_status(
             )
         )
         report.statuses += 1
+    from app.automations.sends import apply_status  # here: automations import this module
+
+    apply_status(session, status, message_id, state, at)  # our sends follow Meta's statuses
     refused = any(error_code(e.get("code")) == RE_ENGAGEMENT_CODE for e in errors)
     if state == "failed" and refused and recipient is not None:
         record_re_engagement_error(session, recipient, at=at)

@@ -25,6 +25,7 @@ bp = Blueprint("api", __name__, url_prefix=PREFIX)
 
 # Modules (under app/web/api/) whose views are part of the API. Each area appends its own.
 AREAS: list[str] = ["submissions", "flows", "contacts", "tokens", "webhooks", "messages"]
+AREAS.append("links")  # wa.me links and QR codes (app/automations/links.py)
 
 View = Callable[..., Any]
 
