@@ -80,11 +80,11 @@ def cancel_scheduled(session: Session, send_id: str) -> MessageSend:
     """DELETE: a pending message is cancelled; any other state is a 409 naming it."""
     from app.automations.sends import cancel
 
-    row = cancel(session, send_id[:36])
+    row, cancelled = cancel(session, send_id[:36])
     if row is None:
         session.rollback()
         raise NotFound(f"No scheduled message {send_id!r}.")
-    if row.status != "cancelled":
+    if not cancelled:
         session.rollback()
         raise Conflict(
             f"Message {send_id} is {row.status}; only a pending message can be cancelled.",

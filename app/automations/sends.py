@@ -279,9 +279,10 @@ def apply_status(
     )
 
 
-def cancel(session: Session, send_id: str) -> MessageSend | None:
-    """Cancel a pending send; returns the row as it now is (None: unknown id)."""
+def cancel(session: Session, send_id: str) -> tuple[MessageSend | None, bool]:
+    """Cancel a pending send: (the row as it now is or None for an unknown id, cancelled)."""
     row = session.get(MessageSend, send_id, with_for_update=True)
-    if row is not None and row.status == "pending":
-        row.status, row.error = "cancelled", "cancelled through the API"
-    return row
+    if row is None or row.status != "pending":
+        return row, False
+    row.status, row.error = "cancelled", "cancelled through the API"
+    return row, True

@@ -70,6 +70,7 @@ class FakeCloud(FakeGraph):
         self.received_at: list[float] = []
         self.hold = threading.Event()
         self.hold.set()  # cleared: requests are recorded, then wait before being answered
+        self.latency = 0.0  # seconds each success waits (outside the lock), like Meta's RTT
 
     def _success(self, body: Any) -> Scripted:
         self.received_at.append(time.monotonic())
@@ -85,7 +86,8 @@ class FakeCloud(FakeGraph):
             }
             return Scripted(400, json.dumps({"error": error}).encode())
         self.hold.wait(30)
-        return super()._success(body)
+        answer = super()._success(body)
+        return Scripted(answer.status, answer.body, self.latency)
 
     def bodies(self) -> list[dict[str, Any]]:
         return [r.body for r in self.requests]
