@@ -131,7 +131,8 @@ class AutomationRunner:
         self.stats.turns += 1
         now = clock.now()
         with self.db.session() as session:
-            if not due_work(session, now, self.config.window_warning_seconds):
+            warning = self.config.window_warning_seconds
+            if not due_work(session, now, warning, sending=self.graph is not None):
                 return False
         triggers = self._triggers(now)
         sent = self._sends(now) if self.graph is not None else 0

@@ -56,8 +56,9 @@ def callback_of(send_id: str) -> str:
     return CALLBACK_PREFIX + send_id
 
 
-def due_work(session: Session, now: datetime, warning_seconds: float) -> bool:
-    """Is any trigger or send due (a cheap read before taking a write transaction)?"""
+def due_work(session: Session, now: datetime, warning_seconds: float, sending: bool = True) -> bool:
+    """Is any trigger (or, when `sending`, any send) due? A cheap read before a write
+    transaction."""
     soon = now + timedelta(seconds=warning_seconds)
     t, s = AutomationTrigger, MessageSend
     trigger = exists().where(
@@ -73,7 +74,7 @@ def due_work(session: Session, now: datetime, warning_seconds: float) -> bool:
             (s.status == "sending") & (s.lease_expires_at < now),
         )
     )
-    return bool(session.scalar(select(trigger | send)))
+    return bool(session.scalar(select(trigger | send if sending else trigger)))
 
 
 def due_triggers(

@@ -24,6 +24,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
+from app.automations.firsttouch import COLUMNS as FIRST_TOUCH
+from app.automations.firsttouch import first_touch_present, with_first_touch
 from app.export import query
 from app.export.batch import csv_text
 from app.export.cells import cell
@@ -113,6 +115,9 @@ class SubmissionCsv:
         self.rows_written = 0
         self._begin_snapshot()
         self.fields = self._field_columns()
+        self.first_touch = first_touch_present(session)  # app/automations/firsttouch.py
+        if self.first_touch:
+            self.fields += [c for c in FIRST_TOUCH if c not in self.fields]
 
     def _begin_snapshot(self) -> None:
         if self.session.in_transaction():
@@ -165,6 +170,8 @@ class SubmissionCsv:
             fields: Any = cast(table.fields, Text)
         else:  # stored as text, sliced in Python (cheaper than SQLite's string functions)
             at, fields = raw_at, type_coerce(table.fields, NullType())
+        if self.first_touch:
+            fields = with_first_touch(fields, pg)
         columns = (table.id, at, table.flow, table.wa_id, table.contact_name, table.source)
         batches = query.batches(
             self.session,

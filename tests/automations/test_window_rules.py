@@ -142,3 +142,28 @@ def test_contact_first_touch_is_kept(web, db, make_runner) -> None:
         assert (state.first_source, state.first_ref) == ("link", "spring")
         assert state.last_ref == "autumn"
         assert session.get(Contact, WA) is not None
+
+
+def test_first_touch_is_exported_with_the_leads(web, db) -> None:
+    import csv
+    import io
+
+    from tests.leads.meta import LEAD, T0, nfm_reply, post, token_for
+
+    inbound(web, "Hi! (ref: spring)", message_id="wamid.0")
+    inbound(web, "hi", wa_id="5511000000001", message_id="wamid.x")  # no source
+    reply = nfm_reply(LEAD, token=token_for(WA), message_id="wamid.r1", timestamp=T0 + 60)
+    assert post(web, reply).status_code == 200
+    other = nfm_reply(
+        LEAD,
+        wa_id="5511000000001",
+        token=token_for("5511000000001"),
+        message_id="wamid.r2",
+        timestamp=T0 + 61,
+    )
+    assert post(web, other).status_code == 200
+    answer = web.get("/api/v1/submissions.csv", headers=API)
+    assert answer.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(answer.get_data(as_text=True))))
+    touch = {row["wa_id"]: (row["first_touch_source"], row["first_touch_ref"]) for row in rows}
+    assert touch == {WA: ("link", "spring"), "5511000000001": ("", "")}
