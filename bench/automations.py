@@ -231,8 +231,12 @@ def latency(env: dict[str, str], fake: Fake, count: int, rate: float, folder: Pa
     log = open(folder / "worker.log", "ab")  # noqa: SIM115
     proc = subprocess.Popen([str(flowgate), "worker"], env=worker_env, stdout=log, stderr=log)
     try:
-        time.sleep(2.0)  # the worker is up and idle
-        fake.take()
+        # Warm-up: the worker process is up (imports, flows, rules) once a first reply arrives.
+        post_all(client, 1, 0, "5511799")
+        deadline = time.monotonic() + 60
+        while not fake.take() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(1.0)  # idle again
         answered = post_all(client, count, rate, "5511700")
         deadline = time.monotonic() + 30
         arrivals: dict[str, float] = {}

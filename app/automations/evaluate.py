@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
@@ -29,7 +30,6 @@ from app.messaging.payloads import MessageRequest, TemplateSpec
 from app.messaging.prepare import prepare
 from app.models import (
     AutomationThrottle,
-    AutomationTrigger,
     Contact,
     ContactAutomation,
     MessageSend,
@@ -158,57 +158,76 @@ def _throttle_ok(session: Session, wa_id: str, rule: Rule, now: datetime) -> boo
     return True
 
 
-def paused(session: Session, wa_id: str, now: datetime) -> bool:
-    """Has a person written to this contact through the API recently (human takeover)?"""
-    state = session.get(ContactAutomation, wa_id)
-    return state is not None and state.paused_until is not None and state.paused_until > now
+@dataclass
+class TriggerRow:
+    """A due trigger as the worker evaluates it; `status`/`note` are written back in bulk."""
+
+    id: str
+    key: str
+    event: str
+    wa_id: str | None
+    data: dict[str, Any]
+    status: str = "done"
+    note: str | None = None
+
+
+def paused_contacts(session: Session, wa_ids: set[str], now: datetime) -> set[str]:
+    """The contacts a person wrote to recently (human takeover), among `wa_ids`."""
+    if not wa_ids:
+        return set()
+    table = ContactAutomation.__table__.c
+    query = select(table.wa_id).where(table.wa_id.in_(wa_ids), table.paused_until > now)
+    return set(session.scalars(query))
 
 
 def run_trigger(
     session: Session,
-    trigger: AutomationTrigger,
+    trigger: TriggerRow,
     rules: RuleSet,
     registry: Any,
     token_secret: str | None,
     now: datetime,
-) -> int:
-    """Evaluate `trigger` (already locked by the caller); returns the sends it created."""
+    paused: set[str],
+) -> list[dict[str, Any]]:
+    """Evaluate `trigger` (locked by the caller): the send rows it asks for."""
     data = dict(trigger.data or {})
     wa_id = trigger.wa_id
-    trigger.processed_at = now
-    trigger.status = "done"
     if trigger.event == EventType.WINDOW_EXPIRING:
         contact = session.get(Contact, wa_id) if wa_id else None
         state = window_state(contact, now)
         if not state.open or isoformat(state.expires_at) != data.get("expires_at"):
             trigger.status, trigger.note = "skipped", "the window was reset or is closed"
-            return 0
+            return []
         name = contact.profile_name if contact is not None else None
         data = {"wa_id": wa_id, "contact_name": name, "window": state.to_dict()}
         if has_subscriber(session, EventType.WINDOW_EXPIRING):
             enqueue_event(session, EventType.WINDOW_EXPIRING, data)
         data["expires_at"] = isoformat(state.expires_at)
     if wa_id is None:
-        return 0
-    created = 0
-    dialect = session.get_bind().dialect.name
+        return []
+    out = []
     for rule in rules.for_event(trigger.event):
         if not matches(rule, data):
             continue
-        if trigger.event == EventType.MESSAGE_RECEIVED and paused(session, wa_id, now):
+        if trigger.event == EventType.MESSAGE_RECEIVED and wa_id in paused:
             log.info("rule %s skipped for %s: paused by a person's message", rule.name, wa_id)
             continue
         if not _throttle_ok(session, wa_id, rule, now):
             log.info("rule %s skipped for %s: once_per_seconds", rule.name, wa_id)
             continue
-        values = _send_row(rule, trigger, wa_id, data, registry, token_secret, now)
-        created += session.execute(_insert_send(dialect), values).rowcount or 0
-    return created
+        out.append(_send_row(rule, trigger, wa_id, data, registry, token_secret, now))
+    return out
+
+
+def insert_sends(session: Session, rows: list[dict[str, Any]]) -> None:
+    """The sends, each unless its idempotency key exists (one statement)."""
+    if rows:
+        session.execute(_insert_send(session.get_bind().dialect.name), rows)
 
 
 def _send_row(
     rule: Rule,
-    trigger: AutomationTrigger,
+    trigger: TriggerRow,
     wa_id: str,
     data: dict[str, Any],
     registry: Any,

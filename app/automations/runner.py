@@ -19,14 +19,16 @@ from typing import Any
 import httpx
 
 from app import clock
-from app.automations.evaluate import run_trigger
+from app.automations.claims import claim, record
+from app.automations.evaluate import insert_sends, paused_contacts, run_trigger
 from app.automations.rules import RuleSet, load_rules
-from app.automations.sends import Claimed, claim, due_triggers, due_work, record
+from app.automations.sends import Claimed, due_triggers, due_work, finish_triggers
 from app.automations.wakeup import Wakeup
 from app.config import Config
 from app.db import Database
 from app.delivery.worker import default_owner
 from app.messaging.graph import GraphClient, sent_message_id
+from app.models.enums import EventType
 
 log = logging.getLogger("flowgate.automations")
 
@@ -139,14 +141,18 @@ class AutomationRunner:
         return bool(triggers or sent)
 
     def _triggers(self, now: Any) -> int:
+        config = self.config
         with self.db.transaction() as session:
-            found = due_triggers(
-                session, now, self.config.window_warning_seconds, self.settings.batch
-            )
+            found = due_triggers(session, now, config.window_warning_seconds, self.settings.batch)
+            wa_ids = {t.wa_id for t in found if t.wa_id and t.event == EventType.MESSAGE_RECEIVED}
+            paused = paused_contacts(session, wa_ids, now)
+            rows = []
             for trigger in found:
-                run_trigger(
-                    session, trigger, self.rules, self.registry, self.config.token_secret, now
+                rows += run_trigger(
+                    session, trigger, self.rules, self.registry, config.token_secret, now, paused
                 )
+            insert_sends(session, rows)
+            finish_triggers(session, found, now)
         self.stats.triggers += len(found)
         return len(found)
 

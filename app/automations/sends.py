@@ -16,14 +16,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import bindparam, exists, or_, select, update
 from sqlalchemy.orm import Session
 
+from app.automations.evaluate import TriggerRow
 from app.leads.contacts import record_re_engagement_error
 from app.leads.notifications.statuses import RE_ENGAGEMENT_CODE
-from app.leads.window import window_state
 from app.messaging.graph import GraphApiError, GraphUnreachable
-from app.models import AutomationTrigger, Contact, ContactAutomation, MessageSend, OutboundMessage
+from app.models import AutomationTrigger, ContactAutomation, MessageSend, OutboundMessage
 from app.models.enums import EventType
 
 log = logging.getLogger("flowgate.automations")
@@ -79,12 +79,12 @@ def due_work(session: Session, now: datetime, warning_seconds: float, sending: b
 
 def due_triggers(
     session: Session, now: datetime, warning_seconds: float, limit: int
-) -> list[AutomationTrigger]:
+) -> list[TriggerRow]:
     """Due pending triggers, locked (SKIP LOCKED: other workers take the others)."""
-    t = AutomationTrigger
+    t = AutomationTrigger.__table__.c
     soon = now + timedelta(seconds=warning_seconds)
     query = (
-        select(t)
+        select(t.id, t.key, t.event, t.wa_id, t.data)
         .where(
             t.status == "pending",
             or_(
@@ -96,79 +96,23 @@ def due_triggers(
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    return list(session.scalars(query))
+    return [TriggerRow(*row) for row in session.execute(query)]
 
 
-def claim(
-    session: Session, owner: str, limit: int, lease_seconds: float, now: datetime
-) -> list[Claimed]:
-    """Decide and mark up to `limit` due sends; see the module docstring."""
-    orphaned = session.execute(
-        update(MessageSend)
-        .where(MessageSend.status == "sending", MessageSend.lease_expires_at < now)
-        .values(
-            status="unconfirmed",
-            error="the worker stopped after posting began; not sent again (at most once)",
+_FINISH = (
+    update(AutomationTrigger.__table__)
+    .where(AutomationTrigger.__table__.c.id == bindparam("b_id"))
+    .values(status=bindparam("b_status"), note=bindparam("b_note"), processed_at=bindparam("b_at"))
+)
+
+
+def finish_triggers(session: Session, triggers: list[TriggerRow], now: datetime) -> None:
+    """Write the triggers' outcomes (one statement)."""
+    if triggers:
+        session.execute(
+            _FINISH,
+            [{"b_id": t.id, "b_status": t.status, "b_note": t.note, "b_at": now} for t in triggers],
         )
-    ).rowcount
-    if orphaned:
-        log.warning("%d send(s) left unconfirmed by a stopped worker", orphaned)
-    rows = session.scalars(
-        select(MessageSend)
-        .where(MessageSend.status == "pending", MessageSend.due_at <= now)
-        .order_by(MessageSend.due_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    ).all()
-    out = []
-    for row in rows:
-        decided = _decide(session, row, now)
-        if decided is None:
-            continue
-        body, sent_as = decided
-        row.status, row.lease_owner = "sending", owner
-        row.lease_expires_at = now + timedelta(seconds=lease_seconds)
-        row.attempts += 1
-        row.sent_as = sent_as
-        body = {**body, "biz_opaque_callback_data": callback_of(row.id)}
-        out.append(
-            Claimed(
-                row.id,
-                row.wa_id,
-                row.origin,
-                row.kind,
-                row.flow,
-                row.flow_token,
-                body,
-                sent_as,
-                row.attempts,
-            )
-        )
-    return out
-
-
-def _decide(session: Session, row: MessageSend, now: datetime) -> tuple[dict[str, Any], str] | None:
-    """The body to send now and its kind, or None (the row is then finished as skipped)."""
-    if row.pausable and _paused(session, row.wa_id, now):
-        row.status, row.error = "skipped", "paused: a person wrote to this contact"
-        log.info("send %s to %s skipped: human pause", row.id, row.wa_id)
-        return None
-    if row.kind == "template":
-        return row.body, row.kind
-    state = window_state(session.get(Contact, row.wa_id), now)
-    if state.open:
-        return row.body, row.kind
-    if row.fallback:
-        return row.fallback, "template"
-    row.status = "skipped"
-    row.error = f"window closed ({state.closed_reason}): free-form messages cannot be sent"
-    log.info("send %s (%s) to %s skipped: %s", row.id, row.rule or row.origin, row.wa_id, row.error)
-    return None
-
-
-def _paused(session: Session, wa_id: str, now: datetime) -> bool:
-    state = session.get(ContactAutomation, wa_id)
-    return state is not None and state.paused_until is not None and state.paused_until > now
 
 
 def pause(session: Session, wa_id: str, until: datetime) -> None:
@@ -181,32 +125,7 @@ def pause(session: Session, wa_id: str, until: datetime) -> None:
     session.flush()
 
 
-def record(
-    session: Session,
-    owner: str,
-    results: list[tuple[Claimed, Any]],
-    now: datetime,
-    pause_seconds: float,
-) -> None:
-    """Write what Meta answered for each claimed send (a wamid string or an exception)."""
-    for claimed, outcome in results:
-        row = session.get(MessageSend, claimed.id, with_for_update=True)
-        if row is None:
-            continue
-        if isinstance(outcome, str):
-            _store_outbound(session, claimed, outcome, now)
-            if row.status in ("sending", "unconfirmed"):
-                row.status, row.wamid, row.sent_at, row.error = "sent", outcome, now, None
-            if claimed.origin == "api":
-                pause(session, claimed.wa_id, now + timedelta(seconds=pause_seconds))
-            continue
-        if row.status != "sending" or row.lease_owner != owner:
-            continue  # someone else decided meanwhile
-        row.lease_owner = row.lease_expires_at = None
-        _failure(session, row, outcome, now)
-
-
-def _failure(session: Session, row: MessageSend, exc: Any, now: datetime) -> None:
+def failure(session: Session, row: MessageSend, exc: Any, now: datetime) -> None:
     if isinstance(exc, GraphApiError):
         code = exc.meta_code
         if code == RE_ENGAGEMENT_CODE:
