@@ -216,7 +216,7 @@ def post_all(client: Any, count: int, rate: float, prefix: str) -> dict[str, flo
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 # --- the two measurements ---------------------------------------------------------------------

@@ -10,6 +10,7 @@ right after the notification that caused it is committed.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -100,6 +101,10 @@ class AutomationRunner:
         s = self.settings
         ends = None if max_seconds is None else time.monotonic() + max_seconds
         wakeup = Wakeup(self.db, self._stop)
+        # As in the delivery worker (app/delivery/worker.py): with the sending threads busy, a
+        # thread waiting for the GIL waits up to the switch interval (5 ms by default).
+        switch = sys.getswitchinterval()
+        sys.setswitchinterval(min(switch, 0.0005))
         try:
             while not self._stop.is_set():
                 if ends is not None and time.monotonic() >= ends:
@@ -118,6 +123,7 @@ class AutomationRunner:
         finally:
             wakeup.close()
             self.close()
+            sys.setswitchinterval(switch)
         return self.stats
 
     def close(self) -> None:

@@ -80,7 +80,7 @@ def cancel_scheduled(session: Session, send_id: str) -> MessageSend:
     """DELETE: a pending message is cancelled; any other state is a 409 naming it."""
     from app.automations.sends import cancel
 
-    row, cancelled = cancel(session, send_id[:36])
+    row, cancelled = cancel(session, send_id) if len(send_id) <= 36 else (None, False)
     if row is None:
         session.rollback()
         raise NotFound(f"No scheduled message {send_id!r}.")

@@ -125,3 +125,14 @@ def test_links_cli_prints_the_link_and_writes_qr_files(runner, tmp_path, monkeyp
     assert png.read_bytes().startswith(b"\x89PNG") and "<svg" in svg.read_text()
     missing = runner.invoke(["links", "create", "--text", "x", "--number", "12"])
     assert missing.exit_code != 0 and "number" in missing.output
+
+
+def test_openapi_documents_scheduling_cancel_and_links(web) -> None:
+    paths = web.get("/api/v1/openapi.json").get_json()["paths"]
+    send = paths["/api/v1/messages"]["post"]
+    assert {"201", "202", "409"} <= set(send["responses"])
+    body = send["requestBody"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": "#/components/schemas/MessageRequest"}
+    one = paths["/api/v1/messages/{message_id}"]
+    assert {"get", "delete"} <= set(one) and "409" in one["delete"]["responses"]
+    assert "201" in paths["/api/v1/links"]["post"]["responses"]

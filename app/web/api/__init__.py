@@ -42,6 +42,7 @@ def route(
     status: int = 200,
     errors: tuple[int, ...] = (400, 404),
     content_type: str = "application/json",
+    also: tuple[tuple[int, type[Schema], str], ...] = (),
 ) -> Callable[[View], View]:
     """Declare an API view: validate `query`/`body`, dump `response`, document all three.
 
@@ -61,6 +62,7 @@ def route(
             status=status,
             errors=errors,
             content_type=content_type,
+            also=also,
         )
         OPERATIONS.append(op)
 

@@ -52,6 +52,7 @@ def _spec(template: dict[str, Any] | None) -> TemplateSpec | None:
     response=MessageSchema,
     status=201,
     errors=(400, 409, 502, 503),
+    also=((202, ScheduledMessageSchema, "Scheduled (`send_at`): sent later by the worker"),),
 )
 def send(body: dict[str, Any]) -> Any:
     rt = runtime()
