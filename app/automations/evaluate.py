@@ -19,9 +19,11 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from app.automations.hours import holds
 from app.automations.rules import PLACEHOLDER, Rule, RuleSet
 from app.automations.triggers import has_subscriber
 from app.clock import isoformat
+from app.clock import now as clock_now
 from app.delivery.outbox import enqueue_event
 from app.errors import FlowgateError
 from app.ids import new_id
@@ -45,8 +47,10 @@ def words(text: str | None) -> set[str]:
     return {w.casefold() for w in re.findall(r"\w+", text or "")}
 
 
-def matches(rule: Rule, data: dict[str, Any]) -> bool:
-    """Does `rule`'s `when` hold for the trigger's data?"""
+def matches(rule: Rule, data: dict[str, Any], now: datetime | None = None) -> bool:
+    """Does `rule`'s `when` hold for the trigger's data (and, for `hours`, at `now`)?"""
+    if rule.hours is not None and not holds(rule.hours, now or clock_now()):
+        return False
     if rule.keywords:
         said = data.get("text") or ""
         found = words(said)
@@ -207,7 +211,7 @@ def run_trigger(
         return []
     out = []
     for rule in rules.for_event(trigger.event):
-        if not matches(rule, data):
+        if not matches(rule, data, now):
             continue
         if trigger.event == EventType.MESSAGE_RECEIVED and wa_id in paused:
             log.info("rule %s skipped for %s: paused by a person's message", rule.name, wa_id)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app.automations.hours import problems as hour_problems
 from app.flowjson.findings import Finding, Level, join
 from app.flowjson.loader import load_text
 
@@ -20,7 +21,7 @@ SEND_TYPES = ("text", "flow", "template")
 FREE_FORM = ("text", "flow")
 RULE_KEYS = {"name", "on", "when", "send", "once_per_seconds", "delay_seconds", "enabled"}
 RULE_KEYS |= {"description"}
-WHEN_KEYS = {"keywords", "flow", "first_in_window"}
+WHEN_KEYS = {"keywords", "flow", "first_in_window", "hours"}
 WHEN_FOR = {"keywords": "message.received", "first_in_window": "message.received"}
 WHEN_FOR["flow"] = "flow.submitted"
 SEND_KEYS = {
@@ -49,6 +50,7 @@ class Rule:
     keywords: tuple[str, ...] = ()
     flow: str | None = None
     first_in_window: bool | None = None
+    hours: dict[str, Any] | None = None
     once_per_seconds: int | None = None
     delay_seconds: int = 0
     enabled: bool = True
@@ -203,6 +205,7 @@ class _Checker:
             keywords=tuple(when.get("keywords", ())),
             flow=when.get("flow"),
             first_in_window=when.get("first_in_window"),
+            hours=when.get("hours"),
             once_per_seconds=numbers["once_per_seconds"],
             delay_seconds=numbers["delay_seconds"] or 0,
             enabled=enabled,
@@ -219,7 +222,7 @@ class _Checker:
             if key not in WHEN_KEYS:
                 self.error("UNKNOWN_KEY", f"Unknown condition {key!r}.", join(where, key))
                 ok = False
-            elif on in TRIGGERS and WHEN_FOR[key] != on:
+            elif on in TRIGGERS and key in WHEN_FOR and WHEN_FOR[key] != on:
                 self.error(
                     "CONDITION_NOT_FOR_TRIGGER",
                     f"`{key}` only applies to {WHEN_FOR[key]} rules.",
@@ -246,6 +249,10 @@ class _Checker:
                 join(where, "first_in_window"),
             )
             ok = False
+        if "hours" in raw:
+            for key, message in hour_problems(raw["hours"]):
+                self.error("INVALID_HOURS", message, join(where, "hours", *([key] if key else [])))
+                ok = False
         flow = raw.get("flow")
         if flow is not None:
             if not isinstance(flow, str):

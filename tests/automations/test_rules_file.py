@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import timedelta
 from pathlib import Path
@@ -124,3 +125,51 @@ def test_flow_send_carries_a_fresh_token_for_the_contact(
     assert params["flow_name"] == "lead_capture" and params["flow_cta"] == "Open"
     [send] = sends(db)
     assert send.flow_token == params["flow_token"]
+
+
+def test_business_hours_condition() -> None:
+    from datetime import UTC, datetime
+
+    hours = {"timezone": "America/Sao_Paulo", "start": "09:00", "end": "18:00"}
+    closed = Rule(
+        "closed",
+        "message.received",
+        {"type": "text", "text": "x"},
+        hours={**hours, "match": "outside"},
+    )
+    open_rule = Rule("open", "message.received", {"type": "text", "text": "x"}, hours=hours)
+    monday_10_local = datetime(2026, 12, 7, 13, 0, tzinfo=UTC)  # UTC-3: 10:00 on a Monday
+    monday_20_local = datetime(2026, 12, 7, 23, 0, tzinfo=UTC)
+    saturday_10_local = datetime(2026, 12, 5, 13, 0, tzinfo=UTC)
+    assert matches(open_rule, {}, monday_10_local) and not matches(closed, {}, monday_10_local)
+    assert matches(closed, {}, monday_20_local) and matches(closed, {}, saturday_10_local)
+    night = Rule(
+        "night",
+        "message.received",
+        {"type": "text", "text": "x"},
+        hours={"timezone": "UTC", "start": "22:00", "end": "06:00", "days": ["fri"]},
+    )
+    assert matches(night, {}, datetime(2026, 12, 4, 23, 0, tzinfo=UTC))  # Friday night
+    assert matches(night, {}, datetime(2026, 12, 5, 5, 0, tzinfo=UTC))  # Saturday early: Friday's
+    assert not matches(night, {}, datetime(2026, 12, 6, 5, 0, tzinfo=UTC))  # Sunday early
+
+
+def test_business_hours_findings() -> None:
+    text = json.dumps(
+        {
+            "rules": [
+                {
+                    "name": "h",
+                    "on": "message.received",
+                    "when": {"hours": {"timezone": "Mars/Olympus", "start": "9", "end": "18:00"}},
+                    "send": {"type": "text", "text": "x"},
+                }
+            ]
+        }
+    )
+    result = check_text(text, "automations.json", REGISTRY)
+    assert [(f.code, f.pointer) for f in result.findings] == [
+        ("INVALID_HOURS", "/rules/0/when/hours/timezone"),
+        ("INVALID_HOURS", "/rules/0/when/hours/start"),
+    ]
+    assert result.rules == ()
