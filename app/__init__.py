@@ -24,6 +24,8 @@ def create_app(config: Mapping[str, Any] | Config | None = None) -> Flask:
     """
     from flask import Flask
 
+    from app.automations import install as install_automations
+    from app.automations.checking import check_at_startup
     from app.runtime import Runtime
     from app.web import register_web
 
@@ -35,6 +37,9 @@ def create_app(config: Mapping[str, Any] | Config | None = None) -> Flask:
         MAX_CONTENT_LENGTH=None,  # the endpoint enforces its own limit (413) after routing
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.extensions["flowgate"] = Runtime.build(settings)
+    runtime = Runtime.build(settings)
+    app.extensions["flowgate"] = runtime
+    check_at_startup(settings, runtime.registry)  # the automations rules file, like a flow
+    install_automations()  # statuses of automated sends update them
     register_web(app)
     return app

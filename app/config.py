@@ -78,6 +78,11 @@ class Config:
     media_types: tuple[str, ...] = DEFAULT_MEDIA_TYPES
     media_wait_seconds: float = 300.0
     media_link_secret: str | None = field(default=None, repr=False)
+    # Automations (docs/automations.md): the rules file, human takeover, window warnings, links.
+    automations_file: Path = Path("flows/automations.json")
+    human_pause_seconds: float = 1800.0
+    window_warning_seconds: float = 3600.0
+    business_number: str | None = None
     testing: bool = False
     log_format: str = "text"  # FLOWGATE_LOG_FORMAT: text | json (app/logs.py)
 
@@ -174,6 +179,12 @@ class Config:
             media_wait_seconds=media_wait,
             # Signed download links: their own key, else one derived from the token secret.
             media_link_secret=get("MEDIA_LINK_SECRET") or token_secret,
+            automations_file=Path(
+                get("AUTOMATIONS_FILE") or Path(get("FLOWS_DIR") or "flows") / "automations.json"
+            ).absolute(),
+            human_pause_seconds=_seconds(get("HUMAN_PAUSE_SECONDS"), 1800.0),
+            window_warning_seconds=_seconds(get("WINDOW_WARNING_SECONDS"), 3600.0),
+            business_number=get("BUSINESS_NUMBER"),
         )
 
     def check_serving(self) -> None:
@@ -193,6 +204,17 @@ def _log_format(value: str | None) -> str:
     if chosen not in LOG_FORMATS:
         raise ConfigError(f"FLOWGATE_LOG_FORMAT must be one of {LOG_FORMATS}, not {chosen!r}")
     return chosen
+
+
+def _seconds(value: Any, default: float) -> float:
+    """A non-negative number of seconds (FLOWGATE_*_SECONDS), else a ConfigError."""
+    try:
+        seconds = default if value is None else float(value)
+    except ValueError:
+        raise ConfigError(f"bad number of seconds in configuration: {value!r}") from None
+    if not 0 <= seconds < 10**9:
+        raise ConfigError(f"seconds must be between 0 and 10^9, not {value!r}")
+    return seconds
 
 
 def _read_instance_secrets(path: Path) -> dict[str, str]:

@@ -76,6 +76,11 @@ def _operation(op: Operation) -> dict[str, Any]:
     elif op.content_type != "application/json":
         success["content"] = {op.content_type: {"schema": {"type": "string"}}}
     responses: dict[str, Any] = {str(op.status): success}
+    for status, schema, description in op.also:
+        responses[str(status)] = {
+            "description": description,
+            "content": {"application/json": {"schema": schema}},
+        }
     # 400 always: the shell itself refuses NUL characters and malformed bodies on every route.
     statuses = sorted({*op.errors, 400, *((401,) if op.auth else ())})
     for status in statuses:

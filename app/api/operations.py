@@ -26,6 +26,8 @@ class Operation:
     content_type: str = "application/json"
     errors: tuple[int, ...] = (400, 401, 404)
     auth: bool = True
+    # Other success answers: (status, schema, description), e.g. 202 for a scheduled message.
+    also: tuple[tuple[int, type[Schema], str], ...] = ()
 
 
 OPERATIONS: list[Operation] = []

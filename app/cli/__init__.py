@@ -62,6 +62,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "app.cli.webhooks:webhooks_group",
         "Endpoints that receive signed flow.submitted webhooks.",
     ),
+    "links": (
+        "app.cli.links:links_group",
+        "wa.me links (and QR codes) that make customers write first.",
+    ),
     "worker": (
         "app.cli.worker:worker_command",
         "Deliver webhooks from the outbox (run one or more; stop with SIGTERM).",

@@ -13,6 +13,7 @@ import sys
 
 import click
 
+from app.automations import install as install_automations
 from app.cli.needs import command_runtime
 from app.leads.inbox import PROCESSED, Inbox, reprocess
 from app.settings_check import Need
@@ -29,6 +30,7 @@ def inbox_group() -> None:
 def reprocess_command(ids: tuple[str, ...], limit: int | None) -> None:
     """Process failed (and stale pending) notifications again; exit 1 if any still fail."""
     runtime = command_runtime(Need.TOKEN_SECRET, flows=True)
+    install_automations()  # statuses of automated sends update them (app/automations)
     inbox = Inbox(runtime.db, runtime.registry, runtime.config.token_secret)
     receipts = reprocess(inbox, ids, limit=limit)
     missing = set(ids) - {r.notification_id for r in receipts}

@@ -29,6 +29,15 @@ def light_config() -> Config:
         raise click.ClickException(str(exc)) from None
 
 
+def _is_rules_file(path: Path, configured: Path) -> bool:
+    """The automations rules file (the configured one, or any file named automations.json)."""
+    try:
+        same = path.resolve() == configured.resolve()
+    except OSError:
+        same = False
+    return same or path.name == "automations.json"
+
+
 def findings_for(path: Path, flows_dir: Path, schemas_dir: Path) -> list[Finding]:
     """A file in the flows folder is checked as the registry does (schema, handlers too);
     any other file as plain Flow JSON (a pywa-style container is split into documents)."""
@@ -70,8 +79,16 @@ def validate_command(files: tuple[Path, ...], fmt: str, strict: bool) -> None:
     """
     config = light_config()
     paths = list(files) or sorted(config.flows_dir.glob("*.json"))
+    if not files and config.automations_file.exists():  # the rules file is checked too
+        paths = list(dict.fromkeys([*paths, config.automations_file]))
     findings: list[Finding] = []
     for path in paths:
+        if _is_rules_file(path, config.automations_file):
+            # Only here: the rules checker loads the flows it names (docs/automations.md).
+            from app.automations.checking import automations_findings
+
+            findings += automations_findings(path, config)
+            continue
         findings += findings_for(path, config.flows_dir, config.schemas_dir)
     if strict:
         findings = [f.promoted() for f in findings]

@@ -12,6 +12,8 @@ from datetime import timedelta
 
 import click
 
+from app.automations import install as install_automations
+from app.automations.runner import AutomationRunner
 from app.cli.instance import load_config
 from app.db import Database
 from app.delivery.outcomes import OutcomePolicy
@@ -69,7 +71,10 @@ def worker_command(
     metrics_host: str,
     metrics_textfile: str | None,
 ) -> None:
-    """Deliver webhooks from the outbox (run one or more; stop with SIGTERM)."""
+    """Deliver webhooks from the outbox (run one or more; stop with SIGTERM).
+
+    The same process runs automations: rules and scheduled messages (docs/automations.md).
+    """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is noise
     config = load_config()
@@ -96,6 +101,8 @@ def worker_command(
     db = Database(config.database_url)
     worker = Worker(db, settings)
     worker.install_signal_handlers()
+    automations = AutomationRunner(db, config)  # rules and scheduled messages (app/automations)
+    install_automations()  # statuses of automated sends update them
     click.echo(f"worker {settings.owner}: delivering (concurrency {concurrency})", err=True)
     from app.ops import worker_exposition  # docs/operations.md
 
@@ -107,10 +114,16 @@ def worker_command(
     media_thread = threading.Thread(target=media.run, name="media")
     media_thread.start()
     try:
+        if drain:
+            automations.run(drain=True)
+        else:
+            automations.start()
         stats = worker.run(drain=drain)
     finally:
         media.stop()
         media_thread.join()
+        automations.stop()
+        automations.join(timeout=60)
         exposition.stop()
         db.dispose()
     click.echo(

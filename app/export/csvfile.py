@@ -32,6 +32,8 @@ from app.export.cells import cell
 from app.export.query import SubmissionFilter
 from app.export.raw import unguarded
 from app.flowjson.registry import FlowRegistry
+from app.leads.firsttouch import COLUMNS as FIRST_TOUCH
+from app.leads.firsttouch import first_touch_present, with_first_touch
 from app.models import Submission
 
 FIXED_COLUMNS = (
@@ -111,6 +113,9 @@ class SubmissionCsv:
         self.rows_written = 0
         self._begin_snapshot()
         self.fields, self.extra = self._field_columns()
+        self.first_touch = first_touch_present(session)  # app/leads/firsttouch.py
+        if self.first_touch:
+            self.fields += [c for c in FIRST_TOUCH if c not in self.fields]
 
     def _begin_snapshot(self) -> None:
         if self.session.in_transaction():
@@ -164,6 +169,8 @@ class SubmissionCsv:
             fields: Any = cast(table.fields, Text)
         else:  # stored as text, sliced in Python (cheaper than SQLite's string functions)
             at, fields = raw_at, type_coerce(table.fields, NullType())
+        if self.first_touch:
+            fields = with_first_touch(fields, pg)
         columns = (table.id, at, table.flow, table.wa_id, table.contact_name, table.source)
         batches = query.batches(
             self.session,

@@ -31,6 +31,7 @@ from app.flowjson.validator import validate_loaded
 log = logging.getLogger("flowgate.flows")
 
 MODULE_PACKAGE = "flowgate_flows"
+AUTOMATIONS_FILE_NAME = "automations.json"
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,99}$")
 
 
@@ -86,6 +87,8 @@ class FlowRegistry:
             log.warning("flows directory %s does not exist; no flows are served", flows_dir)
             return cls(flows)
         for path in sorted(flows_dir.glob("*.json")):
+            if path.name == AUTOMATIONS_FILE_NAME:  # the rules file, not a flow (app/automations)
+                continue
             definition = load_definition(path, schemas_dir / path.name)
             flows[definition.name] = definition
             if not definition.valid:

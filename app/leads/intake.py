@@ -33,6 +33,7 @@ from app.flowjson.submission import error
 from app.ids import new_id
 from app.leads.contacts import NAME_MAX, addressable_wa_id, valid_wa_id
 from app.leads.sanitize import clean_text, clip
+from app.leads.triggers import note_submission
 from app.leads.validation import split_fields
 from app.leads.window import WindowState, window_state
 from app.media.extract import Upload, extract_uploads
@@ -220,6 +221,7 @@ def announce(
         data = add_media(data, uploads)
         event = enqueue_event(session, EVENT_TYPE, data, submission_id=submission.id)
         hold(session, event.id, uploads)
+        note_submission(session, data)  # automations' flow.submitted trigger (app/automations)
     else:
         data["errors"] = submission.errors
         enqueue_event(session, EventType.SUBMISSION_INVALID, data, submission_id=submission.id)

@@ -18,6 +18,7 @@ between requests.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from dataclasses import dataclass, field
@@ -87,12 +88,22 @@ class GraphClient:
     def _timeouts(self) -> httpx.Timeout:
         return httpx.Timeout(self.timeout, connect=min(self.timeout, CONNECT_TIMEOUT_SECONDS))
 
+    def http_client(self, max_connections: int = 1) -> httpx.Client:
+        """The httpx client sends go through: no proxies or .netrc, no redirects."""
+        limits = httpx.Limits(max_connections=max_connections)
+        return httpx.Client(
+            timeout=self._timeouts, trust_env=False, follow_redirects=False, limits=limits
+        )
+
     @property
     def messages_url(self) -> str:
         return f"{self.base_url.rstrip('/')}/{quote(self.phone_number_id, safe='')}/messages"
 
-    def send(self, body: dict[str, Any]) -> dict[str, Any]:
-        """POST `body`; Meta's answer as a dict, or GraphApiError / GraphUnreachable."""
+    def send(self, body: dict[str, Any], http: httpx.Client | None = None) -> dict[str, Any]:
+        """POST `body`; Meta's answer as a dict, or GraphApiError / GraphUnreachable.
+
+        `http`: a long-lived client built by `http_client()` (the automations worker reuses
+        its connections); by default a fresh one per send."""
         headers = {
             "Authorization": f"Bearer {self.access_token}",
             "Content-Type": "application/json",
@@ -101,7 +112,7 @@ class GraphClient:
         data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
         try:
             with (
-                httpx.Client(timeout=self._timeouts, trust_env=False, follow_redirects=False) as c,
+                self.http_client() if http is None else _borrowed(http) as c,
                 c.stream("POST", self.messages_url, content=data, headers=headers) as response,
             ):
                 raw = _read_bounded(response)
@@ -129,6 +140,10 @@ class GraphClient:
             f"The Graph API at {url} {what}. Check FLOWGATE_GRAPH_API_URL and the network.",
             details={"reason": reason, "url": url},
         )
+
+
+def _borrowed(client: httpx.Client) -> contextlib.nullcontext[httpx.Client]:
+    return contextlib.nullcontext(client)
 
 
 def _read_bounded(response: httpx.Response) -> bytes:

@@ -1,5 +1,11 @@
 """All Flowgate models; importing this package registers every table on `Base.metadata`."""
 
+from app.models.automations import (
+    AutomationThrottle,
+    AutomationTrigger,
+    ContactAutomation,
+    MessageSend,
+)
 from app.models.base import Base, UTCDateTime
 from app.models.contacts import Contact
 from app.models.health import FlowHealthMinute, FlowHealthState
@@ -12,8 +18,11 @@ from app.models.submissions import Submission
 from app.models.webhooks import Delivery, DeliveryAttempt, Event, WebhookEndpoint
 
 __all__ = [
+    "AutomationThrottle",
+    "AutomationTrigger",
     "Base",
     "Contact",
+    "ContactAutomation",
     "Delivery",
     "DeliveryAttempt",
     "Event",
@@ -23,6 +32,7 @@ __all__ = [
     "FlowSession",
     "InboundNotification",
     "MediaFile",
+    "MessageSend",
     "MessageStatus",
     "MetaFlow",
     "OutboundMessage",

@@ -34,7 +34,7 @@ def test_example_flows_validate_clean(dirs: tuple[Path, Path]) -> None:
     result = run(dirs, "flows", "validate")
     assert result.exit_code == 0, result.output
     assert result.stdout == ""
-    assert "2 file(s) checked: 0 error(s), 0 warning(s)" in result.stderr
+    assert "3 file(s) checked: 0 error(s), 0 warning(s)" in result.stderr
 
 
 def test_errors_print_compiler_style_lines_and_exit_1(dirs: tuple[Path, Path]) -> None:

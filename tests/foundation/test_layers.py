@@ -26,7 +26,7 @@ LAYERS: list[set[str]] = [
     {"app.media"},
     {"app.leads"},
     {"app.endpoint", "app.export", "app.messaging", "app.instance"},
-    {"app.ops", "app.metaflows"},
+    {"app.ops", "app.metaflows", "app.automations"},
     {"app.api", "app.flows_api"},
     {"app.web"},
     {"app", "app.serving"},

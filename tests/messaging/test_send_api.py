@@ -61,6 +61,7 @@ def test_text_inside_the_window(
         "id": "wamid.FAKE0001",
         "wa_id": WA,
         "type": "text",
+        "sent_as": "text",
         "flow": None,
         "flow_token": None,
         "sent_at": "2026-09-21T15:13:20Z",

@@ -41,6 +41,14 @@ class TemplateRequestSchema(Schema):
     )
 
 
+class FallbackTemplateSchema(Schema):
+    """An approved template sent instead of a free-form message when the window is closed."""
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=512))
+    language = fields.String(required=True, validate=validate.Length(min=1, max=15))
+    components = fields.List(fields.Dict(), load_default=list, validate=validate.Length(max=20))
+
+
 class MessageRequestSchema(Schema):
     """`type` text: `text`. flow: `flow`, `meta_flow_id` or `meta_flow_name`, `body`, `cta`.
     template: `template` (and `flow` to fill its Flow button with a flow token)."""
@@ -96,6 +104,19 @@ class MessageRequestSchema(Schema):
         metadata={"description": "Lifetime of the issued flow token (default 72 h)."},
     )
     template = fields.Nested(TemplateRequestSchema)
+    fallback_template = fields.Nested(
+        FallbackTemplateSchema,
+        metadata={
+            "description": "text/flow: sent instead when the window is closed "
+            "(the answer says `sent_as: template`), docs/automations.md."
+        },
+    )
+    send_at = UtcDateTime(
+        metadata={
+            "description": "Send later (ISO 8601): answered 202 with a pending message; the "
+            "window is checked when it is sent. Cancel with DELETE /api/v1/messages/<id>."
+        }
+    )
 
 
 class MessageWindowSchema(Schema):
@@ -117,3 +138,33 @@ class MessageSchema(Schema):
     flow_token = fields.String(required=True, allow_none=True)
     sent_at = UtcDateTime(required=True)
     window = fields.Nested(MessageWindowSchema, required=True)
+    sent_as = fields.String(
+        required=True,
+        validate=validate.OneOf(KINDS),
+        metadata={"description": "The kind actually sent (`template` when the fallback went)."},
+    )
+
+
+class ScheduledMessageSchema(Schema):
+    """A message sent by the worker: scheduled through the API or sent by a rule."""
+
+    id = fields.String(required=True, metadata={"description": "Flowgate's id of the send."})
+    wa_id = fields.String(required=True)
+    type = fields.String(required=True, validate=validate.OneOf(KINDS))
+    origin = fields.String(required=True, validate=validate.OneOf(["api", "rule"]))
+    rule = fields.String(required=True, allow_none=True)
+    status = fields.String(
+        required=True,
+        validate=validate.OneOf(
+            ["pending", "sending", "sent", "skipped", "failed", "cancelled", "unconfirmed"]
+        ),
+    )
+    send_at = UtcDateTime(required=True)
+    sent_as = fields.String(required=True, allow_none=True)
+    wamid = fields.String(required=True, allow_none=True)
+    meta_status = fields.String(
+        required=True, allow_none=True, metadata={"description": "Meta's latest status."}
+    )
+    error = fields.String(required=True, allow_none=True)
+    created_at = UtcDateTime(required=True)
+    sent_at = UtcDateTime(required=True, allow_none=True)

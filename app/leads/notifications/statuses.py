@@ -9,6 +9,8 @@ A status is about our outbound message: it never extends the window.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -27,6 +29,11 @@ from app.leads.sanitize import clean_text
 from app.models import MessageStatus
 
 RE_ENGAGEMENT_CODE = 131047
+# Called for every status of a message Flowgate sent: (session, status, wamid, state, at).
+# The automations engine, a higher layer, installs its own (app/automations/__init__.py), so
+# this module does not import it.
+SendStatusListener = Callable[[Session, dict[str, Any], str, str, datetime], None]
+SEND_STATUS_LISTENERS: list[SendStatusListener] = []
 
 
 def record_status(
@@ -66,6 +73,8 @@ def record_status(
             )
         )
         report.statuses += 1
+    for listener in SEND_STATUS_LISTENERS:  # our automated sends follow Meta's statuses
+        listener(session, status, message_id, state, at)
     refused = any(error_code(e.get("code")) == RE_ENGAGEMENT_CODE for e in errors)
     if state == "failed" and refused and recipient is not None:
         record_re_engagement_error(session, recipient, at=at)

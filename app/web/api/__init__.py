@@ -48,6 +48,7 @@ def route(
     status: int = 200,
     errors: tuple[int, ...] = (400, 404),
     content_type: str = "application/json",
+    also: tuple[tuple[int, type[Schema], str], ...] = (),
 ) -> Callable[[View], View]:
     """Declare an API view: validate `query`/`body`, dump `response`, document all three.
 
@@ -67,6 +68,7 @@ def route(
             status=status,
             errors=errors,
             content_type=content_type,
+            also=also,
         )
         OPERATIONS.append(op)
 
@@ -186,6 +188,7 @@ def register(app: Flask) -> None:
         contacts,
         flows,
         health,
+        links,
         media,
         messages,
         submissions,
