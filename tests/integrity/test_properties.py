@@ -11,6 +11,7 @@ import base64
 import json
 import socket
 import uuid
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -46,6 +47,21 @@ hostile_text = st.one_of(
     st.lists(st.sampled_from(SPECIAL) | st.text(max_size=4), max_size=8).map("".join),
 )
 deep = st.integers(min_value=1, max_value=3000).map(lambda n: "[" * n + "]" * n)
+# Flow tokens shaped like ours (`fg1.<payload>.<mac>`) so the hostile parts reach the MAC
+# comparison, plus a real token with hostile characters appended, plus anything at all.
+tokens = st.one_of(
+    st.builds(lambda a, b: f"fg1.{a}.{b}", hostile_text, hostile_text),
+    st.builds(lambda t: token_for("appointment") + t, hostile_text),
+    st.builds(lambda t: webhook_token("5511987654321") + t, hostile_text),
+    hostile_text,
+    deep,
+)
+# Times a cursor may hold: any date, any offset (0001-01-01T00:00:00+14:00 is out of range).
+cursor_times = st.builds(
+    lambda at, offset: at.isoformat() + offset,
+    st.sampled_from([datetime.min, datetime.max]) | st.datetimes(),  # the edges overflow
+    st.sampled_from(["", "Z", "+00:00", "+14:00", "-14:00", "+23:59"]),
+)
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | hostile_text,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(hostile_text, inner, max_size=4),
@@ -81,7 +97,7 @@ def assert_not_500(response: Any) -> None:
 
 @SETTINGS
 @given(
-    token=st.one_of(hostile_text, st.none(), st.just(token_for("appointment")), deep),
+    token=st.one_of(tokens, st.none(), st.just(token_for("appointment"))),
     action=st.sampled_from(["INIT", "BACK", "data_exchange", "ping", "navigate", ""]),
     screen=st.one_of(hostile_text, st.sampled_from(["APPOINTMENT", "DETAILS", "SUMMARY"])),
     data=st.dictionaries(hostile_text, json_values, max_size=5),
@@ -118,7 +134,7 @@ def test_endpoint_payloads_never_500_or_plaintext(
 
 
 @SETTINGS
-@given(token=st.one_of(hostile_text, deep), fields=st.dictionaries(hostile_text, json_values))
+@given(token=tokens, fields=st.dictionaries(hostile_text, json_values))
 def test_a_hostile_reply_never_loses_the_valid_one_beside_it(
     app: Flask, db: Database, token: str, fields: dict[str, Any]
 ) -> None:
@@ -175,7 +191,19 @@ LISTS = ["/api/v1/submissions", "/api/v1/webhook-endpoints", "/api/v1/submission
 
 
 @SETTINGS
-@given(raw=st.one_of(hostile_text, deep, json_values.map(dumps)), path=st.sampled_from(LISTS))
+@given(
+    raw=st.one_of(
+        st.builds(
+            lambda t, i: dumps({"t": t, "id": i}),
+            cursor_times | hostile_text,
+            hostile_text | json_values | deep,
+        ),
+        hostile_text,
+        deep,
+        json_values.map(dumps),
+    ),
+    path=st.sampled_from(LISTS),
+)
 def test_any_cursor_is_a_page_or_a_400(app: Flask, raw: str, path: str) -> None:
     cursor = base64.urlsafe_b64encode(raw.encode("utf-8", "surrogatepass")).decode()
     for value in (cursor, cursor.rstrip("="), raw.encode("utf-8", "replace").decode()):
@@ -184,6 +212,14 @@ def test_any_cursor_is_a_page_or_a_400(app: Flask, raw: str, path: str) -> None:
             assert response.status_code == 400
         else:
             assert_not_500(response)
+
+
+@SETTINGS
+@given(at=cursor_times, row_id=hostile_text, path=st.sampled_from(LISTS[:2]))
+def test_any_time_cursor_is_a_page_or_a_400(app: Flask, at: str, row_id: str, path: str) -> None:
+    raw = dumps({"t": at, "id": row_id}).encode()
+    cursor = base64.urlsafe_b64encode(raw).decode()
+    assert_not_500(app.test_client().get(path, query_string={"cursor": cursor}, headers=HEADERS))
 
 
 QUERIES = ["flow", "wa_id", "status", "since", "until", "limit", "excel", "nope"]
