@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlencode
 
+from app.config import Config
+
 LINK_PATH = "/media/"
 
 
@@ -42,11 +44,8 @@ class LinkSigner:
         return good and int(expires) >= now.timestamp()
 
 
-def signer_from(config: object) -> LinkSigner | None:
+def signer_from(config: Config) -> LinkSigner | None:
     """The configured signer, or None when no secret is set (links are then omitted)."""
-    secret = getattr(config, "media_link_secret", None)
-    if not secret:
+    if not config.media_link_secret:
         return None
-    return LinkSigner(
-        secret, getattr(config, "media_link_ttl", 7 * 86400.0), getattr(config, "public_url", None)
-    )
+    return LinkSigner(config.media_link_secret, config.media_link_ttl, config.public_url)
