@@ -135,9 +135,13 @@ def post_fork(server: Any, worker: Any) -> None:
     worker.sockets = own
 
 
-def post_worker_init(worker: object) -> None:
-    """Say when a worker has loaded the app and accepts connections (tests wait for it)."""
-    worker.log.info("worker ready (pid %s)", os.getpid())  # type: ignore[attr-defined]
+def post_worker_init(worker: Any) -> None:
+    """Start the health writer (so Meta's alerts are evaluated even before the first request)
+    and say when the worker accepts connections (tests wait for it)."""
+    observer = getattr(getattr(worker, "wsgi", None), "extensions", {}).get("flowgate.observer")
+    if observer is not None and observer.rollup is not None:
+        observer.rollup.start()
+    worker.log.info("worker ready (pid %s)", os.getpid())
 
 
 def worker_exit(server: object, worker: object) -> None:

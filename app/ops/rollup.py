@@ -107,7 +107,7 @@ class Rollup:
                 tally = self._tallies[key] = Tally()
             tally.add(result, seconds)
         if self.background and self._thread is None:
-            self._start()
+            self.start()
 
     def flush(self) -> int:
         """Write every tally of this process; forget minutes that are over. Rows written."""
@@ -153,7 +153,11 @@ class Rollup:
         except Exception:
             log.exception("health rollup: final write failed")
 
-    def _start(self) -> None:
+    def start(self) -> None:
+        """Start the background writer (gunicorn starts it in every worker; otherwise the
+        first request does), which also evaluates health transitions every FLUSH_SECONDS."""
+        if not self.background:
+            return
         with self._lock:
             if self._thread is not None:
                 return

@@ -7,9 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import func, select
 
 from app.db import Database
 from app.metrics.counters import count_attempt
+from app.models import DeliveryAttempt
 from app.ops import worker_exposition
 from tests.delivery.conftest import add_endpoint, submit
 from tests.delivery.processes import start_worker
@@ -42,10 +44,16 @@ def test_worker_textfile_counts_attempts_by_outcome(
     )
     assert worker.wait(60) == 0
     found = values(textfile.read_text())
-    assert found[("flowgate_delivery_attempts_total", (("outcome", "delivered"),))] == 3
-    assert found[("flowgate_delivery_attempts_total", (("outcome", "retry"),))] == 1
+    counted = {
+        labels[0][1]: n for (name, labels), n in found.items()
+        if name == "flowgate_delivery_attempts_total"
+    }  # fmt: skip
+    assert counted["delivered"] == 3
+    assert counted["retry"] >= 1  # the 500 (a loaded machine may add a timed-out attempt)
     assert found[("flowgate_delivery_attempt_seconds_count", (("outcome", "delivered"),))] == 3
-    assert len(hook.requests) == 4
+    with db.session() as session:  # every attempt the worker logged, and no other, is counted
+        logged = session.scalar(select(func.count()).select_from(DeliveryAttempt))
+    assert sum(counted.values()) == logged
 
 
 def test_worker_port_serves_the_metrics() -> None:
