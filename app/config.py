@@ -187,17 +187,6 @@ class Config:
             business_number=get("BUSINESS_NUMBER"),
         )
 
-    def check_serving(self) -> None:
-        """Fail closed: refuse to serve without the secrets that guard the endpoints."""
-        missing = []
-        if not self.app_secrets:
-            missing.append("FLOWGATE_APP_SECRET")
-        if not self.token_secret:
-            missing.append("FLOWGATE_TOKEN_SECRET")
-        if missing:
-            hint = "run `flowgate init`" if self.development else "set them in the environment"
-            raise ConfigError(f"missing required secret(s) {', '.join(missing)}: {hint}")
-
 
 def _log_format(value: str | None) -> str:
     chosen = (value or "text").strip().lower()

@@ -51,7 +51,7 @@ class DashboardSessions(SecureCookieSessionInterface):
 
 
 def _derive(token_secret: str | None, purpose: bytes) -> bytes:
-    # FLOWGATE_TOKEN_SECRET is required to serve (Config.check_serving); one key per purpose.
+    # FLOWGATE_TOKEN_SECRET is required to serve (app/settings_check.py); one key per purpose.
     return hmac.new((token_secret or "").encode(), purpose, hashlib.sha256).digest()
 
 
