@@ -56,6 +56,9 @@ def configure_logging(log_format: str = "text", level: int = logging.INFO) -> No
     )
     root.addHandler(handler)
     root.setLevel(level)
+    # Alembic logs every plugin it loads at INFO whenever a command imports it; its warnings
+    # still show.
+    logging.getLogger("alembic").setLevel(max(level, logging.WARNING))
 
 
 def configure_from_environment() -> None:
