@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from app.automations.hours import holds
 from app.automations.rules import PLACEHOLDER, Rule, RuleSet
-from app.automations.triggers import has_subscriber
+from app.automations.triggers import earlier_in_window, has_subscriber, schedule_warning
 from app.clock import isoformat
 from app.clock import now as clock_now
 from app.delivery.outbox import enqueue_event
@@ -175,6 +175,13 @@ class TriggerRow:
     note: str | None = None
 
 
+def _parse_time(value: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+    except (AttributeError, ValueError):
+        return None
+
+
 def paused_contacts(session: Session, wa_ids: set[str], now: datetime) -> set[str]:
     """The contacts a person wrote to recently (human takeover), among `wa_ids`."""
     if not wa_ids:
@@ -209,6 +216,11 @@ def run_trigger(
         data["expires_at"] = isoformat(state.expires_at)
     if wa_id is None:
         return []
+    if trigger.event == EventType.MESSAGE_RECEIVED:
+        at = _parse_time(data.get("at"))
+        data["first_in_window"] = at is None or not earlier_in_window(session, wa_id, at)
+        if at is not None:
+            schedule_warning(session, wa_id, at)
     out = []
     for rule in rules.for_event(trigger.event):
         if not matches(rule, data, now):

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.automations.triggers import note_message, previous_window
+from app.automations.triggers import note_message
 from app.leads.contacts import record_inbound, valid_wa_id
 from app.leads.intake import Intake, add_late_errors, record_submission
 from app.leads.notifications.reader import (
@@ -101,7 +101,6 @@ def _process_message(
     if wa_id is None:
         report.note(where, "message without a usable sender")
     else:
-        previous = previous_window(session, wa_id)  # automations: first message in the window?
         contact = record_inbound(
             session, wa_id, at=at, name=names.get(wa_id), message_id=message_id
         )
@@ -116,7 +115,6 @@ def _process_message(
             kind=kind,
             at=at,
             name=names.get(wa_id),
-            previous=previous,
         )
     interactive = obj(message.get("interactive"))
     if kind == "interactive" and interactive is not None and interactive.get("type") == "nfm_reply":
