@@ -218,7 +218,8 @@ def run_trigger(
         return []
     if trigger.event == EventType.MESSAGE_RECEIVED:
         at = _parse_time(data.get("at"))
-        data["first_in_window"] = at is None or not earlier_in_window(session, wa_id, at)
+        if any(r.first_in_window is not None for r in rules.for_event(trigger.event)):
+            data["first_in_window"] = at is None or not earlier_in_window(session, wa_id, at)
         if at is not None:
             schedule_warning(session, wa_id, at)
     out = []
