@@ -21,13 +21,13 @@ from sqlalchemy.orm import Session
 
 from app.automations.hours import holds
 from app.automations.rules import PLACEHOLDER, Rule, RuleSet
-from app.automations.triggers import earlier_in_window, has_subscriber, schedule_warning
+from app.automations.triggers import earlier_in_window, has_subscriber, warning_row
 from app.clock import isoformat
 from app.clock import now as clock_now
 from app.delivery.outbox import enqueue_event
 from app.errors import FlowgateError
 from app.ids import new_id
-from app.leads.window import window_state
+from app.leads.window import WINDOW, window_state
 from app.messaging.payloads import MessageRequest, TemplateSpec
 from app.messaging.prepare import prepare
 from app.models import (
@@ -199,6 +199,7 @@ def run_trigger(
     token_secret: str | None,
     now: datetime,
     paused: set[str],
+    warnings: list[dict[str, Any]],
 ) -> list[dict[str, Any]]:
     """Evaluate `trigger` (locked by the caller): the send rows it asks for."""
     data = dict(trigger.data or {})
@@ -219,9 +220,14 @@ def run_trigger(
     if trigger.event == EventType.MESSAGE_RECEIVED:
         at = _parse_time(data.get("at"))
         if any(r.first_in_window is not None for r in rules.for_event(trigger.event)):
-            data["first_in_window"] = at is None or not earlier_in_window(session, wa_id, at)
+            batch = any(  # earlier messages of this batch are not inserted yet
+                w["wa_id"] == wa_id and at < w["due_at"] < at + WINDOW for w in warnings
+            )
+            data["first_in_window"] = at is None or not (
+                batch or earlier_in_window(session, wa_id, at)
+            )
         if at is not None:
-            schedule_warning(session, wa_id, at)
+            warnings.append(warning_row(wa_id, at))
     out = []
     for rule in rules.for_event(trigger.event):
         if not matches(rule, data, now):

@@ -137,17 +137,31 @@ def note_message(
         enqueue_event(session, EventType.MESSAGE_RECEIVED, data)
 
 
-def schedule_warning(session: Session, wa_id: str, at: datetime) -> None:
+def warning_row(wa_id: str, at: datetime) -> dict[str, Any]:
     """The window.expiring trigger of the window a message at `at` opened or extended."""
     expires = isoformat(at + WINDOW)
-    add_trigger(
-        session,
-        f"window.expiring:{wa_id}:{expires}",
-        EventType.WINDOW_EXPIRING,
-        wa_id,
-        {"wa_id": wa_id, "expires_at": expires},
-        due_at=at + WINDOW,  # the worker runs it FLOWGATE_WINDOW_WARNING_SECONDS earlier
-    )
+    return {
+        "id": new_id(),
+        "key": f"window.expiring:{wa_id}:{expires}"[:255],
+        "event": EventType.WINDOW_EXPIRING,
+        "wa_id": wa_id,
+        "data": {"wa_id": wa_id, "expires_at": expires},
+        "status": "pending",
+        "due_at": at + WINDOW,  # the worker runs it FLOWGATE_WINDOW_WARNING_SECONDS earlier
+        "created_at": now(),
+    }
+
+
+@cache
+def _insert_many(dialect: str) -> Any:
+    module = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(_TABLE).on_conflict_do_nothing(index_elements=["key"])
+
+
+def add_triggers(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert triggers the worker itself writes (one statement, existing keys skipped)."""
+    if rows:
+        session.execute(_insert_many(session.get_bind().dialect.name), rows)
 
 
 def earlier_in_window(session: Session, wa_id: str, at: datetime) -> bool:
