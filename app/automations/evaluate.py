@@ -25,8 +25,8 @@ from app.clock import isoformat
 from app.clock import now as clock_now
 from app.errors import FlowgateError
 from app.ids import new_id
-from app.leads.triggers import has_subscriber
-from app.leads.window import window_state
+from app.leads.triggers import earlier_in_window, has_subscriber, warning_row
+from app.leads.window import WINDOW, window_state
 from app.messaging.payloads import MessageRequest, TemplateSpec
 from app.messaging.prepare import prepare
 from app.models import (
@@ -175,6 +175,13 @@ class TriggerRow:
     note: str | None = None
 
 
+def _parse_time(value: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+    except (AttributeError, ValueError):
+        return None
+
+
 def paused_contacts(session: Session, wa_ids: set[str], now: datetime) -> set[str]:
     """The contacts a person wrote to recently (human takeover), among `wa_ids`."""
     if not wa_ids:
@@ -192,6 +199,7 @@ def run_trigger(
     token_secret: str | None,
     now: datetime,
     paused: set[str],
+    warnings: list[dict[str, Any]],
 ) -> list[dict[str, Any]]:
     """Evaluate `trigger` (locked by the caller): the send rows it asks for."""
     data = dict(trigger.data or {})
@@ -209,6 +217,17 @@ def run_trigger(
         data["expires_at"] = isoformat(state.expires_at)
     if wa_id is None:
         return []
+    if trigger.event == EventType.MESSAGE_RECEIVED:
+        at = _parse_time(data.get("at"))
+        if any(r.first_in_window is not None for r in rules.for_event(trigger.event)):
+            batch = any(  # earlier messages of this batch are not inserted yet
+                w["wa_id"] == wa_id and at < w["due_at"] < at + WINDOW for w in warnings
+            )
+            data["first_in_window"] = at is None or not (
+                batch or earlier_in_window(session, wa_id, at)
+            )
+        if at is not None:
+            warnings.append(warning_row(wa_id, at))
     out = []
     for rule in rules.for_event(trigger.event):
         if not matches(rule, data, now):

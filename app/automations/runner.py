@@ -28,6 +28,7 @@ from app.automations.wakeup import Wakeup
 from app.config import Config
 from app.db import Database
 from app.delivery.worker import default_owner
+from app.leads.triggers import add_triggers
 from app.messaging.graph import GraphClient, sent_message_id
 from app.models.enums import EventType
 
@@ -152,11 +153,20 @@ class AutomationRunner:
             found = due_triggers(session, now, config.window_warning_seconds, self.settings.batch)
             wa_ids = {t.wa_id for t in found if t.wa_id and t.event == EventType.MESSAGE_RECEIVED}
             paused = paused_contacts(session, wa_ids, now)
-            rows = []
+            rows: list[dict[str, Any]] = []
+            warnings: list[dict[str, Any]] = []
             for trigger in found:
                 rows += run_trigger(
-                    session, trigger, self.rules, self.registry, config.token_secret, now, paused
+                    session,
+                    trigger,
+                    self.rules,
+                    self.registry,
+                    config.token_secret,
+                    now,
+                    paused,
+                    warnings,
                 )
+            add_triggers(session, warnings)
             insert_sends(session, rows)
             finish_triggers(session, found, now)
         self.stats.triggers += len(found)

@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 from app.clock import isoformat, now
 from app.ids import new_id
 from app.leads.attribution import AD, LINK, record_source, ref_in, referral_of
-from app.leads.window import WINDOW, WindowState, window_state
+from app.leads.sanitize import clean_text
+from app.leads.window import WINDOW, window_state
 from app.models import AutomationTrigger, Contact, WebhookEndpoint
 from app.models.enums import EventType
 from app.models.outbox import enqueue_event, subscribed
@@ -29,7 +30,6 @@ CHANNEL = "flowgate_automations"
 _NOTIFY = text(f"SELECT pg_notify('{CHANNEL}', '')")
 _TABLE = AutomationTrigger.__table__
 _SUBSCRIBERS = select(WebhookEndpoint.events).where(WebhookEndpoint.enabled.is_(True))
-_PREVIOUS = select(Contact.last_inbound_at, Contact.re_engagement_error_at)
 
 
 @cache
@@ -78,14 +78,6 @@ def has_subscriber(session: Session, event_type: str) -> bool:
     return any(subscribed(events, event_type) for events in session.scalars(_SUBSCRIBERS))
 
 
-def previous_window(session: Session, wa_id: str | None) -> tuple[Any, Any] | None:
-    """The contact's window inputs before a new message is recorded (None: never seen)."""
-    if wa_id is None:
-        return None
-    row = session.execute(_PREVIOUS.where(Contact.wa_id == wa_id)).first()
-    return (row[0], row[1]) if row is not None else None
-
-
 def message_text(message: dict[str, Any]) -> str | None:
     """What the user wrote: text body, quick-reply button text, or a button/list title."""
     kind = message.get("type")
@@ -113,27 +105,21 @@ def note_message(
     kind: str | None,
     at: datetime | None,
     name: str | None,
-    previous: tuple[Any, Any] | None,
 ) -> None:
-    """An inbound user message: attribution, the event and trigger, the window warning."""
-    from app.leads.sanitize import clean_text
+    """An inbound user message: attribution, the trigger and the message.received event.
 
+    Kept to one insert (plus the subscriber check) on this hot path: the window.expiring
+    trigger and `first_in_window` are worked out by the worker (app/automations/evaluate.py).
+    """
     body = message_text(message)
     body = clean_text(body)[:4096] if body else None
     ref = ref_in(body)
     referral = referral_of(message)
-    moment = at or now()
     if ref is not None:
-        record_source(session, wa_id, LINK, ref, moment)
+        record_source(session, wa_id, LINK, ref, at or now())
     elif referral is not None:
-        record_source(session, wa_id, AD, referral.get("source_id"), moment)
+        record_source(session, wa_id, AD, referral.get("source_id"), at or now())
     contact = session.get(Contact, wa_id)
-    state = window_state(contact, now())
-    was_open = False
-    if previous is not None and previous[0] is not None and at is not None:
-        before = WindowState(False, previous[0], previous[0] + WINDOW, None)
-        refused = previous[1] is not None and previous[1] >= previous[0]
-        was_open = at < before.expires_at and not refused
     data = {
         "wa_id": wa_id,
         "contact_name": contact.profile_name if contact is not None else name,
@@ -142,26 +128,53 @@ def note_message(
         "text": body,
         "referral": referral,
         "ref": ref,
-        "window": state.to_dict(),
+        "window": window_state(contact, now()).to_dict(),
     }
+    trigger = {**data, "at": isoformat(at)}
     if add_trigger(
-        session,
-        f"message.received:{key}",
-        EventType.MESSAGE_RECEIVED,
-        wa_id,
-        {**data, "first_in_window": not was_open},
+        session, f"message.received:{key}", EventType.MESSAGE_RECEIVED, wa_id, trigger
     ) and has_subscriber(session, EventType.MESSAGE_RECEIVED):
         enqueue_event(session, EventType.MESSAGE_RECEIVED, data)
-    if at is not None and state.expires_at is not None and state.last_inbound_at == at:
-        expires = state.expires_at
-        add_trigger(
-            session,
-            f"window.expiring:{wa_id}:{isoformat(expires)}",
-            EventType.WINDOW_EXPIRING,
-            wa_id,
-            {"wa_id": wa_id, "expires_at": isoformat(expires)},
-            due_at=expires,  # the worker runs it FLOWGATE_WINDOW_WARNING_SECONDS earlier
-        )
+
+
+def warning_row(wa_id: str, at: datetime) -> dict[str, Any]:
+    """The window.expiring trigger of the window a message at `at` opened or extended."""
+    expires = isoformat(at + WINDOW)
+    return {
+        "id": new_id(),
+        "key": f"window.expiring:{wa_id}:{expires}"[:255],
+        "event": EventType.WINDOW_EXPIRING,
+        "wa_id": wa_id,
+        "data": {"wa_id": wa_id, "expires_at": expires},
+        "status": "pending",
+        "due_at": at + WINDOW,  # the worker runs it FLOWGATE_WINDOW_WARNING_SECONDS earlier
+        "created_at": now(),
+    }
+
+
+@cache
+def _insert_many(dialect: str) -> Any:
+    module = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(_TABLE).on_conflict_do_nothing(index_elements=["key"])
+
+
+def add_triggers(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert triggers the worker itself writes (one statement, existing keys skipped)."""
+    if rows:
+        session.execute(_insert_many(session.get_bind().dialect.name), rows)
+
+
+def earlier_in_window(session: Session, wa_id: str, at: datetime) -> bool:
+    """Did another message from `wa_id` in the 24 h before `at` keep the window open? Read
+    from the window.expiring triggers, which the worker writes in message order."""
+    t = AutomationTrigger.__table__.c
+    query = select(t.id).where(
+        t.wa_id == wa_id,
+        t.event == EventType.WINDOW_EXPIRING,
+        t.due_at > at,
+        t.due_at < at + WINDOW,
+    )
+    return session.execute(query.limit(1)).first() is not None
 
 
 def note_submission(session: Session, data: dict[str, Any]) -> None:

@@ -25,7 +25,7 @@ class AutomationTrigger(Base):
     """
 
     __tablename__ = "automation_triggers"
-    __table_args__ = (Index(None, "status", "due_at"),)
+    __table_args__ = (Index(None, "status", "due_at"), Index(None, "wa_id", "event", "due_at"))
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     key: Mapped[str] = mapped_column(String(255), unique=True)

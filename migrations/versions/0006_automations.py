@@ -43,6 +43,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('automation_triggers', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_automation_triggers_status_due_at'), ['status', 'due_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_automation_triggers_wa_id_event_due_at'), ['wa_id', 'event', 'due_at'], unique=False)
 
     op.create_table('contact_automation',
     sa.Column('wa_id', sa.String(length=32), nullable=False),
@@ -101,6 +102,7 @@ def downgrade() -> None:
     op.drop_table('message_sends')
     op.drop_table('contact_automation')
     with op.batch_alter_table('automation_triggers', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_automation_triggers_wa_id_event_due_at'))
         batch_op.drop_index(batch_op.f('ix_automation_triggers_status_due_at'))
 
     op.drop_table('automation_triggers')

@@ -30,7 +30,7 @@ from app.leads.notifications.routing import find_flow, unrouted_error
 from app.leads.notifications.statuses import record_status
 from app.leads.rerouting import route_unrouted
 from app.leads.sanitize import load_json
-from app.leads.triggers import note_message, previous_window
+from app.leads.triggers import note_message
 from app.models.enums import LeadSource
 
 KNOWN_TYPES = frozenset(
@@ -107,9 +107,8 @@ def _process_message(
     else:
         # The window, the message.received event and the automation triggers in one
         # savepoint, the lead in another: a failing lead still counts as the user's message
-        # (isolation.py); the triggers are written in this transaction (app/automations).
+        # (isolation.py); the triggers are written in this transaction (app/leads/triggers.py).
         with isolated(session, report, where, message_id):
-            previous = previous_window(session, wa_id)  # first message in the window?
             contact = record_inbound(
                 session, wa_id, at=at, name=names.get(wa_id), message_id=message_id
             )
@@ -123,7 +122,6 @@ def _process_message(
                 kind=kind,
                 at=at,
                 name=names.get(wa_id),
-                previous=previous,
             )
     interactive = obj(message.get("interactive"))
     if kind == "interactive" and interactive is not None and interactive.get("type") == "nfm_reply":
