@@ -63,7 +63,7 @@ def payloads(kind: str, n: int, salt: str) -> list[dict[str, Any]]:
                     "version": "3.0",
                     "action": "data_exchange",
                     "screen": "APPOINTMENT",
-                    "data": {"department": "shopping"},
+                    "data": {"department": "cardiology"},
                     "flow_token": token,
                 }
             )
@@ -98,7 +98,10 @@ def call(app: Any, body: bytes, cipher: Any) -> dict[str, Any]:
     raw = b"".join(chunks)
     if not seen or not seen[0].startswith("200"):
         raise SystemExit(f"request failed: {seen} {raw[:200]!r}")
-    return cipher.decrypt(raw)
+    answer = cipher.decrypt(raw)
+    if "error_message" in (answer.get("data") or {}):  # an error screen is not the measured path
+        raise SystemExit(f"error answer: {answer['data']['error_message']}")
+    return answer
 
 
 def main() -> None:

@@ -15,8 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from app.clock import now
 from app.ids import new_id
@@ -61,9 +60,8 @@ class SessionRow:
         return tuple(getattr(self, name) for name in MUTABLE)
 
 
-def find_session(session: Session, flow: str, flow_token: str) -> SessionRow | None:
+def find_session(conn: Connection, flow: str, flow_token: str) -> SessionRow | None:
     """The session of this token, locked for update where the database supports it."""
-    conn = session.connection()
     query = _FIND_LOCKED if conn.dialect.name == "postgresql" else _FIND
     found = conn.execute(query, {"f": flow, "t": flow_token}).first()
     if found is None:
@@ -76,19 +74,19 @@ def find_session(session: Session, flow: str, flow_token: str) -> SessionRow | N
     return row
 
 
-def open_session(session: Session, flow: str, flow_token: str, wa_id: str | None) -> SessionRow:
+def open_session(conn: Connection, flow: str, flow_token: str, wa_id: str | None) -> SessionRow:
     """The token's session, created (by `save`) on first use.
 
     Two first requests of one token racing both insert; the loser's insert fails on the
     (flow, flow_token) unique key and the caller routes it again (see service._route).
     """
-    found = find_session(session, flow, flow_token)
+    found = find_session(conn, flow, flow_token)
     if found is not None:
         return found
     return SessionRow(new_id(), flow, flow_token, wa_id, None, {}, ACTIVE, new=True)
 
 
-def save(session: Session, row: SessionRow | None) -> None:
+def save(conn: Connection, row: SessionRow | None) -> None:
     """Insert a new row, or update a read one when a request changed it."""
     if row is None or (not row.new and row.values() == row.loaded):
         return
@@ -103,10 +101,10 @@ def save(session: Session, row: SessionRow | None) -> None:
             "created_at": stamp,
             "updated_at": stamp,
         }
-        session.connection().execute(_INSERT, values)
+        conn.execute(_INSERT, values)
         row.new = False
     else:
-        session.connection().execute(_UPDATE, {**values, "row_id": row.id, "updated_at": stamp})
+        conn.execute(_UPDATE, {**values, "row_id": row.id, "updated_at": stamp})
     row.loaded = row.values()
 
 
@@ -120,16 +118,16 @@ def merge_fields(row: SessionRow, fields: dict[str, Any], screen: str | None) ->
 
 
 def record_client_error(
-    session: Session, flow: str, flow_token: str | None, report: dict[str, Any]
+    conn: Connection, flow: str, flow_token: str | None, report: dict[str, Any]
 ) -> bool:
     """Store an error notification against the token's session; False when there is none."""
     if not flow_token:
         return False
-    row = find_session(session, flow, flow_token)
+    row = find_session(conn, flow, flow_token)
     if row is None:
         return False
     row.last_error = report
     if row.status == ACTIVE:
         row.status = ERROR
-    save(session, row)
+    save(conn, row)
     return True
