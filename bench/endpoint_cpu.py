@@ -168,8 +168,8 @@ def main() -> None:
             f"{kind:<10}{med * 1e6:>10.0f}{f'{v[0] * 1e6:.0f}-{v[-1] * 1e6:.0f}':>18}"
             f"{rsa / med:>14.2f}  ({rsa / v[-1]:.2f}-{rsa / v[0]:.2f})"
         )
-    # The RSA floor of a request: the answer also needs the unwrap, so the measured ratio is
-    # what the "of the single-core RSA ceiling" means when the server is CPU-bound.
+    # Every request pays one unwrap, so this ratio is the share of the single-core RSA-bound
+    # rate a CPU-bound server reaches for the kind (bench/README.md).
 
 
 def postgres_schema(url: str) -> tuple[str, str]:
