@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -37,9 +37,8 @@ class Database:
             event.listen(self.engine, "begin", _sqlite_begin)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         # Same pool, but SQLite transactions start with BEGIN IMMEDIATE (see `_sqlite_begin`).
-        self._writer = sessionmaker(
-            self.engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False
-        )
+        self._write_engine = self.engine.execution_options(sqlite_begin="IMMEDIATE")
+        self._writer = sessionmaker(self._write_engine, expire_on_commit=False)
 
     @property
     def is_sqlite(self) -> bool:
@@ -62,6 +61,17 @@ class Database:
         """
         with self._writer() as session, session.begin():
             yield session
+
+    @contextmanager
+    def core_transaction(self) -> Iterator[Connection]:
+        """The same write transaction on a Core connection, without an ORM session.
+
+        For hot paths that run prebuilt Core statements: the session's begin, connection
+        lookup and commit cost more than a SQLite statement (bench/endpoint_cpu.py). Code that
+        needs the ORM inside it binds a Session to this connection (`Session(bind=conn)`).
+        """
+        with self._write_engine.begin() as conn:
+            yield conn
 
     def ping(self) -> bool:
         """True when the database answers a trivial query (for /healthz)."""

@@ -135,6 +135,7 @@ class Result:
     errors: int = 0
     elapsed: float = 0.0
     load_cpu: float = 0.0  # CPU seconds this (load) process used during the run
+    server_cpu: float = 0.0  # CPU seconds the gunicorn worker(s) used during the run
     latencies: list[float] = field(default_factory=list)
 
     @property
@@ -188,39 +189,58 @@ sys.path.insert(0, sys.argv[2])
 from app.crypto.envelope import OAEP
 key = serialization.load_pem_private_key(open(sys.argv[1], "rb").read(), password=None)
 wrapped = [key.public_key().encrypt(os.urandom(16), OAEP) for _ in range(64)]
-count, started = 0, time.perf_counter()
+count, started, cpu = 0, time.perf_counter(), time.process_time()
 while time.perf_counter() - started < float(sys.argv[3]):
     for blob in wrapped:
         key.decrypt(blob, OAEP)
     count += len(wrapped)
-print(count / (time.perf_counter() - started))
+print(count / (time.perf_counter() - started), (time.process_time() - cpu) / count)
 """
 
 
 def rsa_ceiling(key_file: Path, seconds: float = 1.5) -> float:
     """RSA-OAEP SHA-256 decrypts per second with this key, one process on the server's CPU."""
+    return rsa_probe(key_file, seconds)[0]
+
+
+def rsa_probe(key_file: Path, seconds: float = 1.5) -> tuple[float, float]:
+    """(decrypts per wall second, CPU seconds per decrypt) on the server's CPU."""
     out = subprocess.run(
         ["taskset", "-c", str(SERVER_CPU), sys.executable, "-c", RSA_PROBE,
          str(key_file), str(ROOT), str(seconds)],
         check=True, capture_output=True, text=True,
     )  # fmt: skip
-    return float(out.stdout.strip())
+    rate, cpu = out.stdout.split()
+    return float(rate), float(cpu)
 
 
 def build_pool(key: Any, kind: str, size: int, port: int) -> list[Prepared]:
-    flow = "appointment" if kind == "ping" else "bench_signup"
+    """Requests of one kind: ping; data (bench_signup's SIGNUP -> DONE); init and exchange on
+    the real `appointment` flow (INIT; a department chosen on APPOINTMENT), each with its own
+    flow token, i.e. its own session row read and written."""
+    flow = "bench_signup" if kind == "data" else "appointment"
     path = f"/flows/{flow}/endpoint"
     pool = []
     for i in range(size):
-        if kind == "ping":
-            payload: dict[str, Any] = {"version": "3.0", "action": "ping"}
-        else:
-            token = issue_token(TOKEN_SECRET, flow=flow, wa_id=f"4477009{i:05d}").flow_token
+        token = issue_token(TOKEN_SECRET, flow=flow, wa_id=f"4477009{i:05d}").flow_token
+        payload: dict[str, Any] = {"version": "3.0", "action": "ping"}
+        expect = {"ping": "ping", "data": "DONE"}.get(kind, "APPOINTMENT")
+        if kind == "data":
             payload = {
                 "version": "3.0",
                 "action": "data_exchange",
                 "screen": "SIGNUP",
                 "data": {"name": f"User {i}", "email": f"user{i}@example.com"},
+                "flow_token": token,
+            }
+        elif kind == "init":
+            payload = {"version": "3.0", "action": "INIT", "flow_token": token}
+        elif kind == "exchange":
+            payload = {
+                "version": "3.0",
+                "action": "data_exchange",
+                "screen": "APPOINTMENT",
+                "data": {"department": "cardiology"},
                 "flow_token": token,
             }
         envelope, cipher = encrypt_request(key.public_key(), payload)
@@ -231,7 +251,7 @@ def build_pool(key: Any, kind: str, size: int, port: int) -> list[Prepared]:
             f"X-Hub-Signature-256: {hub_signature(APP_SECRET, body)}\r\n"
             f"Content-Length: {len(body)}\r\n\r\n"
         ).encode()
-        pool.append(Prepared(head, body, cipher, "ping" if kind == "ping" else "DONE"))
+        pool.append(Prepared(head, body, cipher, expect))
     return pool
 
 
@@ -326,6 +346,9 @@ def check(req: Prepared, status: int, body: bytes) -> bool:
         return False
     if req.expect == "ping":
         return bool(answer == {"data": {"status": "active"}})
+    data = answer.get("data")
+    if isinstance(data, dict) and "error_message" in data:
+        return False  # an error screen is not the measured path
     return bool(answer.get("screen") == req.expect)
 
 
@@ -405,17 +428,26 @@ def run_config(
 ) -> tuple[float, list[Result]]:
     """(RSA ceiling around these runs, the runs) for one server configuration."""
     key_file = Path(env["FLOWGATE_PRIVATE_KEY_FILE"])
-    before = rsa_ceiling(key_file)
+    before, rsa_cpu = rsa_probe(key_file)
+    RSA_CPU[label] = rsa_cpu
     port = free_port()
     size = int(opts.pool)
-    pools = {kind: build_pool(key, kind, size, port) for kind in ("ping", "data")}
+    kinds = ("ping", *(k for k in opts.kinds.split(",") if k != "ping"))
+    pools = {kind: build_pool(key, kind, size, port) for kind in kinds}
     proc = start_server(env, port, args)
     results: list[Result] = []
     try:
         loop = asyncio.new_event_loop()
-        run = loop.run_until_complete
+
+        def run(coro: Any) -> Result:
+            pids = worker_pids(proc.pid)
+            before = sum(cpu_seconds(pid) for pid in pids)
+            result = loop.run_until_complete(coro)
+            result.server_cpu = sum(cpu_seconds(pid) for pid in pids) - before
+            return result
+
         run(closed_loop("warm-up", pools["ping"][:300], port, 4, 1.0))
-        offset = {"ping": 300, "data": 0}
+        offset = {kind: 300 if kind == "ping" else 0 for kind in kinds}
 
         def take(kind: str, n: int) -> list[Prepared]:
             start = offset[kind]
@@ -423,7 +455,7 @@ def run_config(
             chunk = pools[kind][start : start + n]
             return chunk if len(chunk) == n else pools[kind][:n]  # wrap: replays, still valid
 
-        for kind in ("ping", "data"):
+        for kind in kinds:
             peak = run(closed_loop(f"{label} {kind} peak", take(kind, size // 3), port,
                                    opts.connections, opts.seconds))  # fmt: skip
             results.append(peak)
@@ -439,7 +471,12 @@ def run_config(
         loop.close()
     finally:
         stop_server(proc)
-    return (before + rsa_ceiling(key_file)) / 2, results
+    after, rsa_cpu = rsa_probe(key_file)
+    RSA_CPU[label] = (RSA_CPU[label] + rsa_cpu) / 2
+    return (before + after) / 2, results
+
+
+RSA_CPU: dict[str, float] = {}  # CPU seconds per RSA unwrap around each configuration
 
 
 # --- --metrics-cost and --workers 2 (docs/operations.md, docs/endpoint.md) -------------------
@@ -517,7 +554,8 @@ def observe_cost() -> float:
         ["taskset", "-c", str(SERVER_CPU), sys.executable, "-c", OBSERVE_PROBE, str(ROOT)],
         check=True, capture_output=True, text=True,
     )  # fmt: skip
-    return float(out.stdout.strip())
+    rate, cpu = out.stdout.split()
+    return float(rate), float(cpu)
 
 
 def metrics_cost(env: dict[str, str], key: Any, opts: argparse.Namespace) -> bool:
@@ -600,6 +638,11 @@ def main() -> None:
         help="only: production settings with 1 and with N workers (CPU per worker)",
     )
     parser.add_argument("--repeat", type=int, default=5, help="interleaved runs per variant")
+    parser.add_argument(
+        "--kinds",
+        default="ping,data",
+        help="request kinds: ping, data (bench_signup), init and exchange (appointment)",
+    )
     opts = parser.parse_args()
     if len(os.sched_getaffinity(0)) < 2:
         sys.exit("needs two CPUs: gunicorn on one, the load on the other")
@@ -631,11 +674,21 @@ def main() -> None:
             f"RSA-2048 OAEP-SHA256 decrypts/s on the server's CPU around '{label}': {ceiling:,.0f}"
         )
     peaks = {r.name.rsplit(" ", 1)[0]: r.rps for r in results if r.name.endswith(" peak")}
-    print(f"\n{'run':<34}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'load%':>7}  ratio")
+    for label, cpu in RSA_CPU.items():
+        print(f"CPU per RSA unwrap around '{label}': {cpu * 1e6:.0f} us")
+    print(
+        f"\n{'run':<34}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'load%':>7}"
+        f"{'srv us/req':>11}  ratio"
+    )
     for r in results:
         base = r.name.rsplit(" ", 1)[0]
+        per = 1e6 * r.server_cpu / r.count if r.count else float("nan")
         if r.name.endswith(" peak"):
-            ratio = f"{r.rps / ceilings[r.name.split()[0]]:.2f} of RSA ceiling"
+            rsa_us = 1e6 * RSA_CPU[r.name.split()[0]]
+            ratio = (
+                f"{r.rps / ceilings[r.name.split()[0]]:.2f} of RSA ceiling; "
+                f"by CPU {rsa_us / per:.2f}"
+            )
         elif "rtt" in r.name:
             ratio = f"{r.rps / peaks[base]:.2f} of loopback peak"
         else:
@@ -643,7 +696,7 @@ def main() -> None:
         load = 100 * r.load_cpu / r.elapsed if r.elapsed else 0.0
         print(
             f"{r.name:<34}{r.rps:>9,.0f}{r.pct(0.5):>9.1f}{r.pct(0.99):>9.1f}{r.errors:>8}"
-            f"{load:>6.0f}%  {ratio}"
+            f"{load:>6.0f}%{per:>11.0f}  {ratio}"
         )
     if any(r.errors for r in results):
         sys.exit("some answers were not 200 or did not decrypt")

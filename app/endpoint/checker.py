@@ -49,6 +49,8 @@ def check_data(model: FlowModel, screen_id: str, data: Any) -> list[str]:
         problems.append(f"{screen_id}: error_message must be a string")
     if screen.validator is not None:
         declared = {k: v for k, v in data.items() if k in screen.data_model}
+        if screen.quick is not None and screen.quick(declared):
+            return problems  # compiled once per screen; jsonschema only explains failures
         for error in screen.validator.iter_errors(declared):
             where = "/".join(str(p) for p in error.absolute_path) or "data"
             problems.append(f"{screen_id}: {where}: {error.message}")

@@ -20,6 +20,7 @@ import logging
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from app.endpoint import sessions
@@ -34,11 +35,11 @@ from app.endpoint.protocol import (
     TokenRejected,
     success_answer,
 )
+from app.endpoint.sessions import SessionRow
 from app.flowjson.handlers import Handler, HandlerContext, handler_name
 from app.flowjson.model import FlowModel, ScreenAction, ScreenModel
 from app.flowjson.registry import FlowDefinition, FlowRegistry
 from app.leads.intake import Intake, record_submission
-from app.models import FlowSession
 from app.models.enums import LeadSource
 
 log = logging.getLogger("flowgate.endpoint")
@@ -142,7 +143,7 @@ def _render(ex: Exchange, target: str, result: Any) -> dict[str, Any]:
     return Answer(target, screen_data(screen, ex.session_data, override)).to_payload()
 
 
-def _session(db: Session, ex: Exchange) -> FlowSession | None:
+def _session(db: Connection, ex: Exchange) -> SessionRow | None:
     if ex.foreign or not ex.request.flow_token:
         return None
     row = sessions.open_session(db, ex.flow, ex.request.flow_token, ex.wa_id)
@@ -179,10 +180,19 @@ def _refreshes(screen: ScreenModel, data: dict[str, Any]) -> bool:
     return any(set(a.payload) == sent for a in _refresh_exchanges(screen))
 
 
-def route(db: Session, ex: Exchange) -> dict[str, Any]:
-    """The answer payload for an INIT, BACK or data_exchange request (may raise TokenRejected)."""
-    req = ex.request
+def route(db: Connection, ex: Exchange) -> dict[str, Any]:
+    """The answer payload for an INIT, BACK or data_exchange request (may raise TokenRejected).
+
+    The session row is written once, after the answer is ready (`sessions.save`).
+    """
     row = _session(db, ex)
+    answer = _route(db, ex, row)
+    sessions.save(db, row)
+    return answer
+
+
+def _route(db: Connection, ex: Exchange, row: SessionRow | None) -> dict[str, Any]:
+    req = ex.request
     if row is not None and row.status == sessions.COMPLETED:
         return _completed(ex, row)
     if req.action == INIT:
@@ -196,7 +206,7 @@ def route(db: Session, ex: Exchange) -> dict[str, Any]:
     raise ScreenError(GENERIC_ERROR)
 
 
-def _completed(ex: Exchange, row: FlowSession) -> dict[str, Any]:
+def _completed(ex: Exchange, row: SessionRow) -> dict[str, Any]:
     """A finished run: a retried final submit gets the same SUCCESS, anything else 427."""
     req = ex.request
     if req.action == DATA_EXCHANGE and req.screen and _is_last(ex.model, req.screen):
@@ -204,7 +214,7 @@ def _completed(ex: Exchange, row: FlowSession) -> dict[str, Any]:
     raise TokenRejected(ALREADY_SUBMITTED)
 
 
-def _init(ex: Exchange, row: FlowSession | None) -> dict[str, Any]:
+def _init(ex: Exchange, row: SessionRow | None) -> dict[str, Any]:
     entry = ex.model.entry_screen
     if entry is None:
         raise TokenRejected(GENERIC_ERROR)
@@ -215,7 +225,7 @@ def _init(ex: Exchange, row: FlowSession | None) -> dict[str, Any]:
     return answer
 
 
-def _back(ex: Exchange, row: FlowSession | None) -> dict[str, Any]:
+def _back(ex: Exchange, row: SessionRow | None) -> dict[str, Any]:
     screen = ex.request.screen or (row.screen if row else None) or ex.model.entry_screen
     if ex.model.screen(screen) is None:
         screen = ex.model.entry_screen
@@ -227,7 +237,7 @@ def _back(ex: Exchange, row: FlowSession | None) -> dict[str, Any]:
     return answer
 
 
-def _exchange(db: Session, ex: Exchange, row: FlowSession | None) -> dict[str, Any]:
+def _exchange(db: Connection, ex: Exchange, row: SessionRow | None) -> dict[str, Any]:
     req = ex.request
     screen = ex.model.screen(req.screen)
     if screen is None:
@@ -262,7 +272,7 @@ def _exchange(db: Session, ex: Exchange, row: FlowSession | None) -> dict[str, A
 
 
 def _complete(
-    db: Session, ex: Exchange, row: FlowSession | None, extra: dict[str, Any]
+    db: Connection, ex: Exchange, row: SessionRow | None, extra: dict[str, Any]
 ) -> dict[str, Any]:
     """Store the merged fields as a submission and close the flow (same transaction)."""
     token = ex.request.flow_token
@@ -275,8 +285,11 @@ def _complete(
         # make their runs one lead, so such a submission is deduplicated by its own id.
         flow_token=None if ex.foreign else token,
     )
-    submission, created = record_submission(db, ex.registry, intake)
-    db.flush()
+    # The ORM only for the lead (rare next to INIT and refreshes), on the request's connection
+    # and inside its transaction: flushed here, committed with the session row.
+    with Session(bind=db, join_transaction_mode="rollback_only") as orm:
+        submission, created = record_submission(orm, ex.registry, intake)
+        orm.flush()
     if row is not None:
         row.status = sessions.COMPLETED
         row.submission_id = submission.id

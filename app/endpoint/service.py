@@ -175,7 +175,7 @@ class EndpointService:
         if token_state != VALID:
             return
         try:
-            with self._writer, self.runtime.db.transaction() as db:
+            with self._writer, self.runtime.db.core_transaction() as db:
                 sessions.record_client_error(db, flow, request.flow_token, report)
         except Exception:
             log.exception("flow %s: could not record the client's error report", flow)
@@ -189,7 +189,7 @@ class EndpointService:
         """
         for attempt in (1, 2):
             try:
-                with self._writer, self.runtime.db.transaction() as db:
+                with self._writer, self.runtime.db.core_transaction() as db:
                     return route(db, ex), False
             except ScreenError as exc:
                 if exc.fields:

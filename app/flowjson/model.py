@@ -17,6 +17,8 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from app.flowjson.quickcheck import Check, compile_schema
+
 EXAMPLE = "__example__"
 
 
@@ -76,9 +78,15 @@ class ScreenModel:
     actions: list[ScreenAction] = field(default_factory=list)
     validator: Draft202012Validator | None = None
     prop_validators: dict[str, Draft202012Validator] = field(default_factory=dict)
+    # The same schemas compiled once (app/flowjson/quickcheck.py); None: not compilable.
+    quick: Check | None = None
+    prop_quick: dict[str, Check | None] = field(default_factory=dict)
 
     def accepts(self, prop: str, value: Any) -> bool:
         """True when `value` fits the declared schema of data property `prop`."""
+        quick = self.prop_quick.get(prop)
+        if quick is not None:
+            return quick(value)
         validator = self.prop_validators.get(prop)
         return validator is not None and validator.is_valid(value)
 
@@ -116,10 +124,11 @@ class FlowModel:
             data_model=props,
             examples=examples,
         )
-        screen.validator = Draft202012Validator(
-            {"type": "object", "properties": props, "required": sorted(props)}
-        )
+        whole = {"type": "object", "properties": props, "required": sorted(props)}
+        screen.validator = Draft202012Validator(whole)
         screen.prop_validators = {k: Draft202012Validator(v) for k, v in props.items()}
+        screen.quick = compile_schema(whole)
+        screen.prop_quick = {k: compile_schema(v) for k, v in props.items()}
         for comp in screen.components():
             for event, action in comp.items():
                 if event.endswith("-action") and isinstance(action, dict):
