@@ -66,15 +66,21 @@ class Receiver:
                     self.send_response(reply.status)
                     for name, value in reply.headers.items():
                         self.send_header(name, value)
-                    self.send_header("content-length", str(len(reply.body)))
+                    # 204 and 304 carry no body (RFC 9110 §15.3.5): a body would be read as
+                    # the start of the next answer on a kept-alive connection.
+                    body = b"" if reply.status in (204, 304) else reply.body
+                    if reply.status not in (204, 304):
+                        self.send_header("content-length", str(len(body)))
                     self.end_headers()
-                    if reply.drip:
-                        for i in range(len(reply.body)):
-                            self.wfile.write(reply.body[i : i + 1])
+                    if not body:
+                        pass
+                    elif reply.drip:
+                        for i in range(len(body)):
+                            self.wfile.write(body[i : i + 1])
                             self.wfile.flush()
                             time.sleep(reply.drip)
                     else:
-                        self.wfile.write(reply.body)
+                        self.wfile.write(body)
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 
