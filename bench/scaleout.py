@@ -27,11 +27,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections import Counter
@@ -88,6 +91,7 @@ class Cluster:
     url: str
     receiver: Receiver
     secrets: dict[str, str]  # receiver path -> signing secret
+    workers: list[subprocess.Popen[bytes]]
 
 
 def notifications(count: int, contacts: int, tag: str, seed: int) -> list[Sent]:
@@ -148,7 +152,10 @@ def postgres_schema(server_url: str) -> Iterator[str]:
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = server.update_query_dict({"options": f"-csearch_path={schema}"})
+    # application_name marks this run's connections, to find their server processes.
+    url = server.update_query_dict(
+        {"options": f"-csearch_path={schema}", "application_name": schema}
+    )
     url_text = url.render_as_string(hide_password=False)
     try:
         db = Database(url_text)
@@ -195,10 +202,12 @@ def cluster(url: str, tmp: Path, web_workers: int = 1, workers: int = 2) -> Iter
             settings = {**common, "FLOWGATE_INSTANCE_PATH": str(folder),
                         "FLOWGATE_PRIVATE_KEY_FILE": str(folder / "flow_private.pem")}  # fmt: skip
             servers.append(stack.enter_context(gunicorn(settings, web_workers, folder)))
+        started = []
         for n in range(workers):
             process = start_worker(common, tmp, "--poll", "0.2", log=tmp / f"worker-{n}.log")
             stack.callback(_stop, process)
-        yield Cluster(servers, url, receiver, secrets)
+            started.append(process)
+        yield Cluster(servers, url, receiver, secrets, started)
 
 
 def _stop(process: object) -> None:
@@ -266,6 +275,78 @@ def consistency(c: Cluster, sent: list[Sent]) -> dict[str, int]:
     }
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of `pid` so far (/proc/<pid>/stat, proc(5))."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
+def snapshot(c: Cluster) -> dict[str, dict[int, float]]:
+    """CPU seconds so far of every process of every part."""
+    return {part: {p: cpu_seconds(p) for p in pids} for part, pids in components(c).items()}
+
+
+def busy(before: dict[str, dict[int, float]], after: dict[str, dict[int, float]]) -> dict:
+    """CPU seconds each part used between two snapshots (new processes count in full)."""
+    return {
+        part: sum(t - before[part].get(p, 0.0) for p, t in pids.items())
+        for part, pids in after.items()
+    }
+
+
+def components(c: Cluster) -> dict[str, list[int]]:
+    """The processes of each part; PostgreSQL's are this run's backends (application_name)."""
+    name = make_url(c.url).query["application_name"]
+    admin = create_engine(make_url(c.url).difference_update_query(["application_name"]))
+    with admin.connect() as conn:
+        backends = conn.execute(
+            text("SELECT pid FROM pg_stat_activity WHERE application_name = :n"), {"n": name}
+        ).scalars()
+        postgres = list(backends)
+    admin.dispose()
+    return {
+        "app servers": [p for s in c.servers for p in (s.process.pid, *s.worker_pids)],
+        "delivery workers": [w.pid for w in c.workers],
+        "PostgreSQL backends": postgres,
+        "load generator + receiver": [os.getpid()],
+    }
+
+
+@contextmanager
+def backend_states(c: Cluster, into: Counter[str]) -> Iterator[None]:
+    """Sample this run's PostgreSQL backends every 20 ms: how many are in each state (active
+    on CPU, waiting on a lock or on I/O, idle in a transaction while the app computes)."""
+    name = make_url(c.url).query["application_name"]
+    # Autocommit: within one transaction pg_stat_activity would show the same snapshot.
+    admin = create_engine(
+        make_url(c.url).difference_update_query(["application_name"]),
+        isolation_level="AUTOCOMMIT",
+    )
+    query = text(
+        "SELECT CASE WHEN state = 'active' THEN 'active: ' || COALESCE(wait_event_type, 'CPU')"
+        " ELSE state END FROM pg_stat_activity WHERE application_name = :n"
+    )
+    stop = threading.Event()
+
+    def sample() -> None:
+        with admin.connect() as conn:
+            while not stop.wait(0.02):
+                into.update(conn.execute(query, {"n": name}).scalars())
+                into["samples"] += 1
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        admin.dispose()
+
+
 def spread(values: list[float]) -> str:
     return f"{statistics.median(values):.0f} [{min(values):.0f}-{max(values):.0f}]"
 
@@ -287,6 +368,9 @@ def main() -> None:
 
     all_sent: list[Sent] = []
     rates: dict[str, list[float]] = {"1 instance": [], "2 instances": []}
+    cores: dict[str, Counter[str]] = {config: Counter() for config in rates}
+    wall: Counter[str] = Counter()
+    states: dict[str, Counter[str]] = {config: Counter() for config in rates}
     errors = 0
     tmp = Path(tempfile.mkdtemp(prefix="flowgate-scaleout-"))
     try:
@@ -300,7 +384,11 @@ def main() -> None:
                     tag = f"r{r}{config[0]}"
                     sent = notifications(args.notifications, args.contacts, tag, r + 1)
                     targets = bases[:1] if config == "1 instance" else bases
-                    result = post_all(targets, sent, args.concurrency, r)
+                    before = snapshot(c)
+                    with backend_states(c, states[config]):
+                        result = post_all(targets, sent, args.concurrency, r)
+                    cores[config].update(busy(before, snapshot(c)))
+                    wall[config] += result["seconds"]
                     rates[config].append(result["rate"])
                     errors += result["errors"]
                     all_sent += sent
@@ -316,7 +404,17 @@ def main() -> None:
     for config, values in rates.items():
         print(f"| {config} | {spread(values)} |")
     print(f"| 2 / 1 | {statistics.median(ratio):.2f} [{min(ratio):.2f}-{max(ratio):.2f}] |")
-    print(f"non-200 answers: {errors}; sent {len(all_sent)} notifications twice each")
+    print("\nCPU cores busy during the rounds (CPU seconds / wall seconds; 2 cores exist):")
+    print("| part | 1 instance | 2 instances |\n|---|---|---|")
+    for part in cores["2 instances"]:
+        used = [cores[config][part] / wall[config] for config in rates]
+        print(f"| {part} | {used[0]:.2f} | {used[1]:.2f} |")
+    print("\nPostgreSQL backends of this run by state, mean count per 20 ms sample:")
+    print("| state | 1 instance | 2 instances |\n|---|---|---|")
+    for state in sorted((set(states["1 instance"]) | set(states["2 instances"])) - {"samples"}):
+        mean = [states[config][state] / max(1, states[config]["samples"]) for config in rates]
+        print(f"| {state} | {mean[0]:.2f} | {mean[1]:.2f} |")
+    print(f"\nnon-200 answers: {errors}; sent {len(all_sent)} notifications twice each")
     print(", ".join(f"{k}: {v}" for k, v in checks.items()))
     if errors or any(checks.values()):
         raise SystemExit(1)
