@@ -275,26 +275,42 @@ def consistency(c: Cluster, sent: list[Sent]) -> dict[str, int]:
     }
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of `pid` so far (/proc/<pid>/stat, proc(5))."""
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """CPU seconds `pid` used so far (all its threads, also ended ones: /proc/<pid>/stat) and
+    seconds its live threads spent runnable but waiting for a CPU (/proc/<pid>/task/*/schedstat,
+    second field; threads that already ended are missing from this one). proc(5)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+        return 0.0, 0.0
+    used = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+    waited = 0
+    for task in Path(f"/proc/{pid}/task").glob("*/schedstat"):
+        try:
+            waited += int(task.read_text().split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    return used, waited / 1e9
 
 
-def snapshot(c: Cluster) -> dict[str, dict[int, float]]:
-    """CPU seconds so far of every process of every part."""
+Snapshot = dict[str, dict[int, tuple[float, float]]]
+
+
+def snapshot(c: Cluster) -> Snapshot:
+    """CPU and run-queue seconds so far of every process of every part."""
     return {part: {p: cpu_seconds(p) for p in pids} for part, pids in components(c).items()}
 
 
-def busy(before: dict[str, dict[int, float]], after: dict[str, dict[int, float]]) -> dict:
-    """CPU seconds each part used between two snapshots (new processes count in full)."""
-    return {
-        part: sum(t - before[part].get(p, 0.0) for p, t in pids.items())
-        for part, pids in after.items()
-    }
+def busy(before: Snapshot, after: Snapshot) -> Counter[str]:
+    """Seconds each part ran (`part`) and waited for a CPU (`part: waiting`) between two
+    snapshots; processes started in between count in full."""
+    out: Counter[str] = Counter()
+    for part, pids in after.items():
+        for pid, (used, waited) in pids.items():
+            used0, waited0 = before[part].get(pid, (0.0, 0.0))
+            out[part] += used - used0
+            out[f"{part}: waiting"] += waited - waited0
+    return out
 
 
 def components(c: Cluster) -> dict[str, list[int]]:
@@ -326,8 +342,9 @@ def backend_states(c: Cluster, into: Counter[str]) -> Iterator[None]:
         isolation_level="AUTOCOMMIT",
     )
     query = text(
-        "SELECT CASE WHEN state = 'active' THEN 'active: ' || COALESCE(wait_event_type, 'CPU')"
-        " ELSE state END FROM pg_stat_activity WHERE application_name = :n"
+        "SELECT CASE WHEN state = 'active' THEN 'active: '"
+        " || COALESCE(wait_event_type || ' ' || wait_event, 'CPU')"
+        " ELSE COALESCE(state, 'no state') END FROM pg_stat_activity WHERE application_name = :n"
     )
     stop = threading.Event()
 
@@ -404,15 +421,23 @@ def main() -> None:
     for config, values in rates.items():
         print(f"| {config} | {spread(values)} |")
     print(f"| 2 / 1 | {statistics.median(ratio):.2f} [{min(ratio):.2f}-{max(ratio):.2f}] |")
-    print("\nCPU cores busy during the rounds (CPU seconds / wall seconds; 2 cores exist):")
-    print("| part | 1 instance | 2 instances |\n|---|---|---|")
-    for part in cores["2 instances"]:
-        used = [cores[config][part] / wall[config] for config in rates]
-        print(f"| {part} | {used[0]:.2f} | {used[1]:.2f} |")
+    print("\nCores in use, and threads runnable but waiting for a core, during the rounds")
+    print("(seconds / wall seconds; the machine has 2 cores):")
+    print("| part | 1 instance: running | waiting | 2 instances: running | waiting |")
+    print("|---|---|---|---|---|")
+    for part in [p for p in cores["2 instances"] if not p.endswith(": waiting")]:
+        cells = [
+            f"{cores[config][key] / wall[config]:.2f}"
+            for config in rates
+            for key in (part, f"{part}: waiting")
+        ]
+        print(f"| {part} | {' | '.join(cells)} |")
     print("\nPostgreSQL backends of this run by state, mean count per 20 ms sample:")
     print("| state | 1 instance | 2 instances |\n|---|---|---|")
     for state in sorted((set(states["1 instance"]) | set(states["2 instances"])) - {"samples"}):
         mean = [states[config][state] / max(1, states[config]["samples"]) for config in rates]
+        if max(mean) < 0.01:
+            continue
         print(f"| {state} | {mean[0]:.2f} | {mean[1]:.2f} |")
     print(f"\nnon-200 answers: {errors}; sent {len(all_sent)} notifications twice each")
     print(", ".join(f"{k}: {v}" for k, v in checks.items()))
