@@ -60,7 +60,7 @@ from app.db import Database  # noqa: E402
 from app.delivery.ssrf import parse_networks  # noqa: E402
 from app.delivery.subscriptions import Guard, create_endpoint  # noqa: E402
 from app.endpoint.emulator import nfm_reply_notification  # noqa: E402
-from app.models import Base, Contact, Delivery, Event, Submission  # noqa: E402
+from app.models import Base, Contact, Delivery, DeliveryAttempt, Event, Submission  # noqa: E402
 from tests.delivery.processes import start_worker  # noqa: E402
 from tests.delivery.receiver import Receiver  # noqa: E402
 from tests.ops.server import Server, gunicorn  # noqa: E402
@@ -364,6 +364,35 @@ def backend_states(c: Cluster, into: Counter[str]) -> Iterator[None]:
         admin.dispose()
 
 
+def repeated_attempts(c: Cluster) -> list[str]:
+    """Each delivery that needed more than one attempt, with how each attempt ended (a
+    repeat is Standard Webhooks' at-least-once at work: the receiver sees the webhook-id again).
+    """
+    db = Database(c.url)
+    try:
+        with db.session() as s:
+            rows = s.execute(
+                select(Delivery.event_id, DeliveryAttempt.worker, DeliveryAttempt.status_code,
+                       DeliveryAttempt.duration_ms, DeliveryAttempt.error)
+                .join(DeliveryAttempt, DeliveryAttempt.delivery_id == Delivery.id)
+                .where(Delivery.attempts > 1)
+                .order_by(Delivery.id, DeliveryAttempt.id)
+            ).all()  # fmt: skip
+    finally:
+        db.dispose()
+    return [f"{e} by {w}: status {code}, {ms} ms, {error}" for e, w, code, ms, error in rows]
+
+
+def log_errors(tmp: Path) -> list[str]:
+    """ERROR and Traceback lines the app servers and workers logged (their logs are in `tmp`)."""
+    lines = []
+    for log in sorted([*tmp.glob("worker-*.log"), *tmp.glob("instance-*/gunicorn.log")]):
+        for line in log.read_text(errors="replace").splitlines():
+            if " ERROR " in line or "Traceback" in line or "[ERROR]" in line:
+                lines.append(f"{log.relative_to(tmp)}: {line}")
+    return lines
+
+
 def spread(values: list[float]) -> str:
     return f"{statistics.median(values):.0f} [{min(values):.0f}-{max(values):.0f}]"
 
@@ -412,6 +441,8 @@ def main() -> None:
                     print(f"round {r} {config}: {result['rate']:.0f} posts/s", file=sys.stderr)
             drain(c, 120)
             checks = consistency(c, all_sent)
+            repeats = repeated_attempts(c)
+        logged = log_errors(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     ratio = [b / a for a, b in zip(rates["1 instance"], rates["2 instances"], strict=True)]
@@ -441,6 +472,11 @@ def main() -> None:
         print(f"| {state} | {mean[0]:.2f} | {mean[1]:.2f} |")
     print(f"\nnon-200 answers: {errors}; sent {len(all_sent)} notifications twice each")
     print(", ".join(f"{k}: {v}" for k, v in checks.items()))
+    for line in repeats:
+        print(f"repeated attempt: {line}")
+    print(f"error lines logged by app servers and workers: {len(logged)}")
+    for line in logged[:20]:
+        print(f"  {line}")
     if errors or any(checks.values()):
         raise SystemExit(1)
 
