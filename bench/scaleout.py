@@ -27,14 +27,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections import Counter
@@ -60,7 +58,8 @@ from app.db import Database  # noqa: E402
 from app.delivery.ssrf import parse_networks  # noqa: E402
 from app.delivery.subscriptions import Guard, create_endpoint  # noqa: E402
 from app.endpoint.emulator import nfm_reply_notification  # noqa: E402
-from app.models import Base, Contact, Delivery, DeliveryAttempt, Event, Submission  # noqa: E402
+from app.models import Base, Contact, Delivery, Event, Submission  # noqa: E402
+from bench.scaleout_probes import backend_states, busy, log_errors, repeated_attempts, snapshot  # noqa: E402
 from tests.delivery.processes import start_worker  # noqa: E402
 from tests.delivery.receiver import Receiver  # noqa: E402
 from tests.ops.server import Server, gunicorn  # noqa: E402
@@ -181,24 +180,25 @@ def cluster(url: str, tmp: Path, web_workers: int = 1, workers: int = 2) -> Iter
         "FLOWGATE_WEBHOOK_ALLOW_NETWORKS": "127.0.0.1/32",
         "FLOWGATE_WEBHOOK_RETRY_SCHEDULE": "0,0.5,1",
     }  # fmt: skip
-    receiver = Receiver()
-    db = Database(url)
-    secrets = {}
-    with db.transaction() as session:
-        for path in ("/a", "/b"):
-            endpoint = create_endpoint(
-                session, f"http://127.0.0.1:{receiver.port}{path}", ["flow.submitted"],
-                guard=Guard(allow=parse_networks(["127.0.0.1/32"])),
-            )  # fmt: skip
-            secrets[path] = endpoint.secret
-    db.dispose()
     with ExitStack() as stack:
+        receiver = Receiver()
         stack.callback(receiver.close)
+        db = Database(url)
+        secrets = {}
+        with db.transaction() as session:
+            for path in ("/a", "/b"):
+                endpoint = create_endpoint(
+                    session, f"http://127.0.0.1:{receiver.port}{path}", ["flow.submitted"],
+                    guard=Guard(allow=parse_networks(["127.0.0.1/32"])),
+                )  # fmt: skip
+                secrets[path] = endpoint.secret
+        db.dispose()
         servers = []
         for name in ("a", "b"):
             folder = tmp / f"instance-{name}"
             folder.mkdir(parents=True)
             (folder / "flow_private.pem").write_bytes(pem)
+            (folder / "flow_private.pem").chmod(0o600)
             settings = {**common, "FLOWGATE_INSTANCE_PATH": str(folder),
                         "FLOWGATE_PRIVATE_KEY_FILE": str(folder / "flow_private.pem")}  # fmt: skip
             servers.append(stack.enter_context(gunicorn(settings, web_workers, folder)))
@@ -210,9 +210,9 @@ def cluster(url: str, tmp: Path, web_workers: int = 1, workers: int = 2) -> Iter
         yield Cluster(servers, url, receiver, secrets, started)
 
 
-def _stop(process: object) -> None:
-    process.terminate()  # type: ignore[attr-defined]
-    process.wait(20)  # type: ignore[attr-defined]
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    process.wait(20)
 
 
 def drain(c: Cluster, timeout: float) -> None:
@@ -273,124 +273,6 @@ def consistency(c: Cluster, sent: list[Sent]) -> dict[str, int]:
             contacts.get(w) != datetime.fromtimestamp(t, UTC) for w, t in newest.items()
         ),
     }
-
-
-def cpu_seconds(pid: int) -> tuple[float, float]:
-    """CPU seconds `pid` used so far (all its threads, also ended ones: /proc/<pid>/stat) and
-    seconds its live threads spent runnable but waiting for a CPU (/proc/<pid>/task/*/schedstat,
-    second field; threads that already ended are missing from this one). proc(5)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0, 0.0
-    used = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
-    waited = 0
-    for task in Path(f"/proc/{pid}/task").glob("*/schedstat"):
-        try:
-            waited += int(task.read_text().split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-    return used, waited / 1e9
-
-
-Snapshot = dict[str, dict[int, tuple[float, float]]]
-
-
-def snapshot(c: Cluster) -> Snapshot:
-    """CPU and run-queue seconds so far of every process of every part."""
-    return {part: {p: cpu_seconds(p) for p in pids} for part, pids in components(c).items()}
-
-
-def busy(before: Snapshot, after: Snapshot) -> Counter[str]:
-    """Seconds each part ran (`part`) and waited for a CPU (`part: waiting`) between two
-    snapshots; processes started in between count in full."""
-    out: Counter[str] = Counter()
-    for part, pids in after.items():
-        for pid, (used, waited) in pids.items():
-            used0, waited0 = before[part].get(pid, (0.0, 0.0))
-            out[part] += used - used0
-            out[f"{part}: waiting"] += waited - waited0
-    return out
-
-
-def components(c: Cluster) -> dict[str, list[int]]:
-    """The processes of each part; PostgreSQL's are this run's backends (application_name)."""
-    name = make_url(c.url).query["application_name"]
-    admin = create_engine(make_url(c.url).difference_update_query(["application_name"]))
-    with admin.connect() as conn:
-        backends = conn.execute(
-            text("SELECT pid FROM pg_stat_activity WHERE application_name = :n"), {"n": name}
-        ).scalars()
-        postgres = list(backends)
-    admin.dispose()
-    return {
-        "app servers": [p for s in c.servers for p in (s.process.pid, *s.worker_pids)],
-        "delivery workers": [w.pid for w in c.workers],
-        "PostgreSQL backends": postgres,
-        "load generator + receiver": [os.getpid()],
-    }
-
-
-@contextmanager
-def backend_states(c: Cluster, into: Counter[str]) -> Iterator[None]:
-    """Sample this run's PostgreSQL backends every 20 ms: how many are in each state (active
-    on CPU, waiting on a lock or on I/O, idle in a transaction while the app computes)."""
-    name = make_url(c.url).query["application_name"]
-    # Autocommit: within one transaction pg_stat_activity would show the same snapshot.
-    admin = create_engine(
-        make_url(c.url).difference_update_query(["application_name"]),
-        isolation_level="AUTOCOMMIT",
-    )
-    query = text(
-        "SELECT CASE WHEN state = 'active' THEN 'active: '"
-        " || COALESCE(wait_event_type || ' ' || wait_event, 'CPU')"
-        " ELSE COALESCE(state, 'no state') END FROM pg_stat_activity WHERE application_name = :n"
-    )
-    stop = threading.Event()
-
-    def sample() -> None:
-        with admin.connect() as conn:
-            while not stop.wait(0.02):
-                into.update(conn.execute(query, {"n": name}).scalars())
-                into["samples"] += 1
-
-    thread = threading.Thread(target=sample, daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join()
-        admin.dispose()
-
-
-def repeated_attempts(c: Cluster) -> list[str]:
-    """Each delivery that needed more than one attempt, with how each attempt ended (a
-    repeat is Standard Webhooks' at-least-once at work: the receiver sees the webhook-id again).
-    """
-    db = Database(c.url)
-    try:
-        with db.session() as s:
-            rows = s.execute(
-                select(Delivery.event_id, DeliveryAttempt.worker, DeliveryAttempt.status_code,
-                       DeliveryAttempt.duration_ms, DeliveryAttempt.error)
-                .join(DeliveryAttempt, DeliveryAttempt.delivery_id == Delivery.id)
-                .where(Delivery.attempts > 1)
-                .order_by(Delivery.id, DeliveryAttempt.id)
-            ).all()  # fmt: skip
-    finally:
-        db.dispose()
-    return [f"{e} by {w}: status {code}, {ms} ms, {error}" for e, w, code, ms, error in rows]
-
-
-def log_errors(tmp: Path) -> list[str]:
-    """ERROR and Traceback lines the app servers and workers logged (their logs are in `tmp`)."""
-    lines = []
-    for log in sorted([*tmp.glob("worker-*.log"), *tmp.glob("instance-*/gunicorn.log")]):
-        for line in log.read_text(errors="replace").splitlines():
-            if " ERROR " in line or "Traceback" in line or "[ERROR]" in line:
-                lines.append(f"{log.relative_to(tmp)}: {line}")
-    return lines
 
 
 def spread(values: list[float]) -> str:
