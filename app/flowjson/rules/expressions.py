@@ -9,30 +9,16 @@ the component rules, so only nested strings (payloads, objects) are refused here
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 from app.flowjson import sources, spec
 from app.flowjson.context import Context, Screen
 from app.flowjson.findings import join
 from app.flowjson.rules.conditions import expression_problem
-from app.flowjson.values import is_expression, mixes_static_and_dynamic
+from app.flowjson.values import is_expression, mixes_static_and_dynamic, strings_in
 
 _SKIP = frozenset({"children", "then", "else", "cases", "type", "name", "condition", "value"})
 _ACTION_KEYS = frozenset({"on-click-action", "on-select-action", "on-unselect-action"})
 # What an expression may produce for a property of each kind (None: unknown, accepted).
 _RESULTS = {spec.BOOL: {"boolean"}, spec.INT: {"number"}, spec.NUM: {"number"}}
-
-
-def _strings(value: Any, pointer: str, in_payload: bool) -> Iterator[tuple[str, str, bool]]:
-    if isinstance(value, str):
-        yield value, pointer, in_payload
-    elif isinstance(value, dict):
-        for key, sub in value.items():
-            yield from _strings(sub, join(pointer, key), in_payload or key == "payload")
-    elif isinstance(value, list):
-        for i, sub in enumerate(value):
-            yield from _strings(sub, join(pointer, i), in_payload)
 
 
 def check(ctx: Context) -> None:
@@ -47,7 +33,7 @@ def check(ctx: Context) -> None:
                     continue
                 prop = component_spec.props.get(key) if component_spec else None
                 top = join(comp.pointer, key)
-                for text, pointer, in_payload in _strings(value, top, False):
+                for text, pointer, in_payload in strings_in(value, top, False):
                     if is_expression(text):
                         kind = prop.kind if prop is not None and pointer == top else None
                         _expression(ctx, screen, text, pointer, kind, pointer == top)

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from typing import Any
 
 from app.flowjson import spec
 from app.flowjson.context import Component, Context, Screen
 from app.flowjson.findings import join
 from app.flowjson.rules.datamodel import DATA_TYPES
 from app.flowjson.types import data_type
-from app.flowjson.values import is_ref, refs
+from app.flowjson.values import is_ref, refs, strings_in
 
 _SKIP = frozenset({"children", "then", "else", "cases"})
 # Which declared data types may feed a property of each kind through a single `${data.x}`.
@@ -33,17 +31,6 @@ _ITEM_FIELDS = {
 }
 
 
-def _strings(value: Any, pointer: str, in_payload: bool) -> Iterator[tuple[str, str, bool]]:
-    if isinstance(value, str):
-        yield value, pointer, in_payload
-    elif isinstance(value, dict):
-        for key, sub in value.items():
-            yield from _strings(sub, join(pointer, key), in_payload or key == "payload")
-    elif isinstance(value, list):
-        for i, sub in enumerate(value):
-            yield from _strings(sub, join(pointer, i), in_payload)
-
-
 def check(ctx: Context) -> None:
     for screen in ctx.screens:
         title = screen.node.get("title")
@@ -53,7 +40,7 @@ def check(ctx: Context) -> None:
             for key, value in comp.node.items():
                 if key in _SKIP or key in ("type", "name"):
                     continue
-                for text, pointer, in_payload in _strings(value, join(comp.pointer, key), False):
+                for text, pointer, in_payload in strings_in(value, join(comp.pointer, key), False):
                     _check_string(ctx, screen, text, pointer, in_payload)
             _check_fit(ctx, screen, comp)
 
