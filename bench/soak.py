@@ -230,6 +230,26 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICK  # utime, stime (proc(5) fields 14, 15)
 
 
+def waited_seconds(pid: int) -> float:
+    """Time the process's threads spent runnable but waiting for a CPU (schedstat field 2)."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[1])
+        except (OSError, IndexError):
+            continue  # a thread that just ended
+    return total / 1e9
+
+
+def connections_per_pid(port: int) -> Counter[int]:
+    """Established connections to `port` by the pid holding them (ss(8) from iproute2)."""
+    out = subprocess.run(
+        ["ss", "-Htnp", "state", "established", f"( sport = :{port} )"],
+        capture_output=True, text=True, timeout=10,
+    ).stdout  # fmt: skip
+    return Counter(int(m) for m in re.findall(r"pid=(\d+)", out))
+
+
 class Sampler:
     """Each watched process's CPU % per interval, and per phase."""
 
@@ -249,12 +269,10 @@ class Sampler:
             await asyncio.sleep(SAMPLE_EVERY)
             self.sample()
 
-    def snapshot(self) -> tuple[float, dict[str, float], int]:
-        return (
-            time.monotonic(),
-            {n: cpu_seconds(p) for n, p in self.pids.items()},
-            len(self.samples),
-        )
+    def snapshot(self) -> tuple[float, dict[str, float], int, dict[str, float]]:
+        cpu = {n: cpu_seconds(p) for n, p in self.pids.items()}
+        waited = {n: waited_seconds(p) for n, p in self.pids.items()}
+        return time.monotonic(), cpu, len(self.samples), waited
 
 
 async def phase(
@@ -263,16 +281,19 @@ async def phase(
     """Send every body, one every 1/rate s (open loop), round-robin over the connections."""
     acked: list[str] = []
     texts: list[str] = []
+    latencies: list[float] = []
     errors: Counter[str] = Counter()
     loop = asyncio.get_running_loop()
 
     async def send(i: int, body: bytes, signature: str, reply: str | None) -> None:
         headers = {"Content-Type": "application/json", "X-Hub-Signature-256": signature}
+        began = loop.time()
         try:
             answer = await clients[i % len(clients)].post(PATH, content=body, headers=headers)
         except httpx.HTTPError as exc:
             errors[type(exc).__name__] += 1
             return
+        latencies.append(loop.time() - began)
         if answer.status_code != 200:
             errors[str(answer.status_code)] += 1
         elif reply:
@@ -291,7 +312,7 @@ async def phase(
     await asyncio.gather(*tasks)
     done = loop.time() - started
     return {"acked": acked, "texts": len(texts), "errors": errors, "sent_in": sent,
-            "done_in": done}  # fmt: skip
+            "done_in": done, "latencies": sorted(latencies)}  # fmt: skip
 
 
 def access_pids(log: Path) -> list[tuple[int, int]]:
@@ -308,17 +329,23 @@ def report_phase(
     rate: float,
     result: dict[str, Any],
     count: int,
-    cpu: tuple[dict[str, float], float, list[dict[str, float]]],
+    cpu: tuple[dict[str, float], float, list[dict[str, float]], dict[str, float]],
     served: Counter[int],
     workers: dict[str, int],
 ) -> float:
-    totals, span, samples = cpu
+    totals, span, samples, waited = cpu
     errors = sum(result["errors"].values())
     print(f"\n== {label}: {count} requests offered at {rate:g}/s ==")
     print(
         f"requests {count}, errors {errors} {dict(result['errors']) or ''}; sent in "
         f"{result['sent_in']:.1f} s ({count / result['sent_in']:.1f}/s offered), all answered in "
         f"{result['done_in']:.1f} s ({(count - errors) / result['done_in']:.1f}/s achieved)"
+    )
+    lat = result["latencies"] or [0.0]
+    p50, p99 = 1000 * lat[len(lat) // 2], 1000 * lat[int(len(lat) * 0.99)]
+    print(
+        f"latency p50 {p50:.0f} ms, p99 {p99:.0f} ms, max {1000 * lat[-1]:.0f} ms "
+        "(includes waiting for the connection's turn)"
     )
     averages = {}
     for name in workers:
@@ -327,7 +354,11 @@ def report_phase(
         pid = workers[name] if name.startswith("web") else None
         extra = f", {served.get(pid, 0)} requests (access log)" if pid else ""
         spread = f"{min(values):.1f}-{max(values):.1f}"
-        print(f"{name:<18} CPU {averages[name]:5.1f} % (samples {spread} %){extra}")
+        wait = waited[name] / span  # summed over its threads: can exceed 1
+        print(
+            f"{name:<18} CPU {averages[name]:5.1f} % (samples {spread} %), "
+            f"run-queue wait {wait:.2f} thread-s/s{extra}"
+        )
     web = sorted(averages[n] for n in workers if n.startswith("web"))
     ratio = web[-1] / web[0] if web[0] > 0 else float("inf")
     counts = sorted(served.values()) or [0]
@@ -353,23 +384,27 @@ async def load(
     try:
         # Open all 96 connections before the clock starts (the kernel picks a worker for each).
         await asyncio.gather(*(c.get("/healthz") for c in clients))
+        held = connections_per_pid(port)
+        web = [pid for name, pid in workers.items() if name.startswith("web")]
+        print("connections per worker: " + ", ".join(f"{p}: {held.get(p, 0)}" for p in web))
         task = asyncio.create_task(sampler.run())
         acked: list[str] = []
         errors, ratios, texts, last_answer = 0, [], 0, 0.0
         phases = [("steady", args.rate), ("burst", args.burst_rate)]
         for (label, rate), chunk in zip(phases, bodies, strict=True):
             before_log = len(access_pids(access))
-            t0, cpu0, n0 = sampler.snapshot()
+            t0, cpu0, n0, wait0 = sampler.snapshot()
             result = await phase(clients, chunk, rate)
-            t1, cpu1, n1 = sampler.snapshot()
+            t1, cpu1, n1, wait1 = sampler.snapshot()
             last_answer = t1
             await asyncio.sleep(0.5)  # access log lines of the last answers
             logged = access_pids(access)[before_log:]
             served = Counter(pid for _, pid in logged)
             totals = {n: cpu1[n] - cpu0[n] for n in cpu0}
+            waited = {n: wait1[n] - wait0[n] for n in wait0}
             ratios.append(
                 report_phase(label, rate, result, len(chunk),
-                             (totals, t1 - t0, sampler.samples[n0:n1]), served, workers)
+                             (totals, t1 - t0, sampler.samples[n0:n1], waited), served, workers)
             )  # fmt: skip
             acked += result["acked"]
             errors += sum(result["errors"].values())
