@@ -643,6 +643,11 @@ def main() -> None:
         default="ping,data",
         help="request kinds: ping, data (bench_signup), init and exchange (appointment)",
     )
+    parser.add_argument(
+        "--configs",
+        default="sync,production",
+        help="server configurations to run: sync, production (comma-separated)",
+    )
     opts = parser.parse_args()
     if len(os.sched_getaffinity(0)) < 2:
         sys.exit("needs two CPUs: gunicorn on one, the load on the other")
@@ -664,6 +669,7 @@ def main() -> None:
             ("sync", ["--worker-class", "sync", "--workers", "1"]),
             ("production", ["-c", "python:app.serving", "--workers", "1"]),
         ]
+        configs = [c for c in configs if c[0] in opts.configs.split(",")]
         results: list[Result] = []
         ceilings: dict[str, float] = {}
         for label, args in configs:
