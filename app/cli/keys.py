@@ -6,8 +6,10 @@ import secrets
 from pathlib import Path
 
 import click
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from app.cli.instance import load_config
+from app.config import Config
 from app.crypto.keys import (
     generate_private_key,
     load_private_key,
@@ -52,34 +54,36 @@ def generate(out: Path | None, passphrase: str | None, force: bool) -> None:
         click.echo(f"passphrase (set FLOWGATE_PRIVATE_KEY_PASSPHRASE): {passphrase}", err=True)
 
 
-@keys_group.command("public")
-@click.option(
+# `--key` of `public` and `upload`: which private key's public half to use.
+KEY_OPTION = click.option(
     "--key",
     "key_file",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     help="Private key file (default: the current FLOWGATE_PRIVATE_KEY_FILE).",
 )
+
+
+def _current_key(config: Config, key_file: Path | None) -> rsa.RSAPrivateKey:
+    """The key in `key_file`, else the current FLOWGATE_PRIVATE_KEY_FILE (ConfigError if
+    it cannot be read)."""
+    return load_private_key(key_file or config.private_key_files[0], config.private_key_passphrase)
+
+
+@keys_group.command("public")
+@KEY_OPTION
 def public(key_file: Path | None) -> None:
     """Print the public key (SPKI PEM) to upload to Meta."""
     config = load_config()
     try:
-        key = load_private_key(
-            key_file or config.private_key_files[0], config.private_key_passphrase
-        )
+        key = _current_key(config, key_file)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(public_pem(key).decode(), nl=False)
 
 
 @keys_group.command("upload")
-@click.option(
-    "--key",
-    "key_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Private key file (default: the current FLOWGATE_PRIVATE_KEY_FILE).",
-)
+@KEY_OPTION
 def upload(key_file: Path | None) -> None:
     """Upload the public key to Meta for FLOWGATE_PHONE_NUMBER_ID and read it back.
 
@@ -90,9 +94,7 @@ def upload(key_file: Path | None) -> None:
 
     config = load_config()
     try:
-        key = load_private_key(
-            key_file or config.private_key_files[0], config.private_key_passphrase
-        )
+        key = _current_key(config, key_file)
         if not config.phone_number_id:
             raise ConfigError("set FLOWGATE_PHONE_NUMBER_ID (the number the key is for)")
         api = FlowsApi.from_config(config, need_waba=False)
