@@ -31,13 +31,6 @@ from tests.firstrun.repo import (
 )
 
 
-@pytest.fixture
-def processes() -> Iterator[Processes]:
-    started = Processes()
-    yield started
-    started.stop_all()
-
-
 @pytest.fixture(params=BACKENDS)
 def readme_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """An empty database, its URL written as the README writes it (`postgresql://`)."""

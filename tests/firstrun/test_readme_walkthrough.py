@@ -17,11 +17,9 @@ import os
 import re
 import socket
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.firstrun.repo import (
     Processes,
@@ -43,13 +41,6 @@ from werkzeug.serving import make_server
 app = runpy.run_path("receiver.py", run_name="receiver")["app"]
 make_server("127.0.0.1", 0, app, fd=int(sys.argv[1])).serve_forever()
 """
-
-
-@pytest.fixture
-def processes() -> Iterator[Processes]:
-    started = Processes()
-    yield started
-    started.stop_all()
 
 
 def test_readme_first_run_walkthrough(tmp_path: Path, processes: Processes) -> None:

@@ -12,21 +12,12 @@ import os
 import shutil
 import signal
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.conftest import ROOT
 from tests.firstrun.repo import Processes, clean_env, log_match, wait_for
-
-
-@pytest.fixture
-def processes() -> Iterator[Processes]:
-    started = Processes()
-    yield started
-    started.stop_all()
 
 
 def test_sighup_reloads_flows_without_dropping_a_request_in_flight(
