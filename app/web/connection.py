@@ -21,9 +21,16 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 
 _current = threading.local()
+
+# The admin API and the dashboard take small JSON bodies and forms (a message, a webhook
+# endpoint, a sign-in); 1 MiB is far above any of them. Without a cap Flask would read any
+# body into memory. The Flow endpoint and Meta's webhook enforce their own limits
+# (FLOWGATE_MAX_ENDPOINT_BODY; 8 MiB for Meta's batches).
+ADMIN_MAX_BODY = 1_048_576
+_CAPPED = ("/api/", "/dashboard/")
 
 
 def remember(request: Any) -> None:
@@ -51,6 +58,28 @@ def _close_on_413(response: Response) -> Response:
     return response
 
 
+def _cap_admin_body() -> None:
+    """A larger body on the admin surfaces is a 413 (JSON error, connection closed) as soon
+    as it is read, declared or chunked: Werkzeug's stream stops at the limit."""
+    if request.path.startswith(_CAPPED):
+        request.max_content_length = ADMIN_MAX_BODY
+
+
+def read_capped_body() -> bytes:
+    """The request body, read once and cached for `request.get_json`; a 413 past the cap.
+
+    Werkzeug's stream stops quietly at `max_content_length` when the length was not declared
+    (chunked); one more read raises its 413 then. A body of exactly the cap counts as over.
+    """
+    data = request.get_data(cache=True)
+    limit = request.max_content_length
+    if limit is not None and len(data) >= limit:
+        request.stream.read(1)
+    return data
+
+
 def register(app: Flask) -> None:
-    """Every 413 Flask answers (Meta's webhook, the admin API) ends its connection too."""
+    """Every 413 Flask answers (Meta's webhook, the admin API) ends its connection too, and
+    the admin surfaces' bodies are capped."""
+    app.before_request(_cap_admin_body)
     app.after_request(_close_on_413)

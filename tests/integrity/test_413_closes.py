@@ -15,9 +15,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 
 from app.db import Database
-from tests.conftest import ROOT
+from tests.conftest import API_TOKEN, ROOT
 
 pytestmark = pytest.mark.skipif(
     not Path(sys.executable).with_name("gunicorn").exists(), reason="gunicorn not installed"
@@ -105,3 +106,38 @@ def test_a_chunked_oversized_body_gets_413_and_the_connection_ends(
     answer, closed = exchange(server, head, chunk * 2)  # 16 KiB > 4 KiB, no final chunk
     assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
     assert closed
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["declared", "chunked"])
+def test_an_oversized_admin_api_body_gets_413_and_the_connection_ends(
+    server: tuple[str, int], chunked: bool
+) -> None:
+    """The admin API reads no body past 1 MiB (app/web/connection.py), declared or not."""
+    auth = f"Authorization: Bearer {API_TOKEN}\r\n".encode()
+    head = b"POST /api/v1/webhook-endpoints HTTP/1.1\r\nHost: t\r\n"
+    head += b"Content-Type: application/json\r\n"
+    if chunked:
+        chunk = b"%x\r\n%s\r\n" % (65536, b" " * 65536)
+        head += auth + b"Transfer-Encoding: chunked\r\n\r\n"
+        answer, closed = exchange(server, head, chunk * 17)  # 1.06 MiB, no final chunk
+    else:
+        head += auth + b"Content-Length: %d\r\n\r\n" % (95 * 1024 * 1024)
+        answer, closed = exchange(server, head, b" " * 65536)
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    assert b'"code":"request_entity_too_large"' in answer.replace(b" ", b"")
+    assert closed
+
+
+def test_an_oversized_admin_api_body_changes_nothing(
+    client: FlaskClient, api_headers: dict[str, str]
+) -> None:
+    padding = " " * (1024 * 1024)
+    body = f'{{"url": "http://127.0.0.1:9/hook",{padding}"description": "x"}}'
+    answer = client.post("/api/v1/webhook-endpoints", data=body, headers=api_headers,
+                         content_type="application/json")  # fmt: skip
+    assert answer.status_code == 413
+    assert answer.get_json()["error"]["code"] == "request_entity_too_large"
+    assert client.get("/api/v1/webhook-endpoints", headers=api_headers).get_json()["items"] == []
+    small = client.post("/api/v1/webhook-endpoints", json={"url": "http://127.0.0.1:9/hook"},
+                        headers=api_headers)  # fmt: skip
+    assert small.status_code == 201, small.get_json()

@@ -20,6 +20,7 @@ from app.api.openapi import PREFIX, build_openapi
 from app.api.operations import OPERATIONS, Operation
 from app.errors import InvalidRequest, Unauthenticated
 from app.web import runtime
+from app.web.connection import read_capped_body
 
 bp = Blueprint("api", __name__, url_prefix=PREFIX)
 log = logging.getLogger("flowgate.api")
@@ -80,6 +81,7 @@ def route(
             if query is not None:
                 kwargs["query"] = _load(query(), request.args.to_dict(), "query")
             if body is not None:
+                read_capped_body()
                 try:
                     payload = request.get_json(silent=True)
                 except RecursionError:  # nesting deeper than the parser's stack
