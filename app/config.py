@@ -52,6 +52,10 @@ class Config:
     env: str = "production"
     instance_path: Path = Path("instance")
     database_url: str = ""
+    # Connections each process keeps open, and how many more it may open under load
+    # (SQLAlchemy's QueuePool; docs/scaling.md sizes them against PostgreSQL's max_connections).
+    db_pool_size: int = 5
+    db_max_overflow: int = 10
     flows_dir: Path = Path("flows")
     schemas_dir: Path = Path("schemas")
     private_key_files: tuple[Path, ...] = ()
@@ -134,6 +138,13 @@ class Config:
             raise ConfigError(f"bad media setting: {exc}") from None
         if max_media <= 0 or link_ttl <= 0:
             raise ConfigError("FLOWGATE_MAX_MEDIA_BYTES and FLOWGATE_MEDIA_LINK_TTL must be > 0")
+        try:
+            pool_size = int(get("DB_POOL_SIZE") or 5)
+            max_overflow = int(get("DB_MAX_OVERFLOW") or 10)
+        except ValueError as exc:
+            raise ConfigError(f"bad database pool setting: {exc}") from None
+        if pool_size < 1 or max_overflow < 0:
+            raise ConfigError("FLOWGATE_DB_POOL_SIZE must be >= 1, FLOWGATE_DB_MAX_OVERFLOW >= 0")
         token_secret = get("TOKEN_SECRET") or stored.get("token_secret")
         return cls(
             env=env,
@@ -141,6 +152,8 @@ class Config:
             database_url=normalise_database_url(
                 get("DATABASE_URL") or f"sqlite:///{instance / 'flowgate.sqlite3'}"
             ),
+            db_pool_size=pool_size,
+            db_max_overflow=max_overflow,
             flows_dir=Path(get("FLOWS_DIR") or "flows").absolute(),
             schemas_dir=Path(get("SCHEMAS_DIR") or "schemas").absolute(),
             private_key_files=tuple(Path(p) for p in key_files),

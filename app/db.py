@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -18,6 +18,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.database_url import normalise_database_url
 from app.private_files import private_sqlite_file
+
+if TYPE_CHECKING:
+    from app.config import Config
 
 
 class Database:
@@ -39,6 +42,15 @@ class Database:
         # Same pool, but SQLite transactions start with BEGIN IMMEDIATE (see `_sqlite_begin`).
         self._write_engine = self.engine.execution_options(sqlite_begin="IMMEDIATE")
         self._writer = sessionmaker(self._write_engine, expire_on_commit=False)
+
+    @classmethod
+    def from_config(cls, config: Config) -> Database:
+        """The database of `config`, with its pool sizes (an in-memory SQLite has no pool)."""
+        options: dict[str, Any] = {}
+        url = make_url(normalise_database_url(config.database_url))
+        if url.get_backend_name() != "sqlite" or url.database not in (None, "", ":memory:"):
+            options = {"pool_size": config.db_pool_size, "max_overflow": config.db_max_overflow}
+        return cls(config.database_url, **options)
 
     @property
     def is_sqlite(self) -> bool:

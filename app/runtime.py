@@ -30,7 +30,7 @@ class Runtime:
         from app.settings_check import require
 
         keys = require(config)  # every missing or unreadable setting at once, keys parsed once
-        runtime = cls(config=config, db=Database(config.database_url))
+        runtime = cls(config=config, db=Database.from_config(config))
         runtime.private_keys = keys
         runtime.reload_flows()
         return runtime

@@ -33,7 +33,7 @@ def show_health(names: tuple[str, ...], as_json: bool) -> None:
     if unknown:
         raise click.ClickException(f"no flow named {', '.join(unknown)}")
     chosen = list(names) or [d.name for d in registry.all() if d.endpoint_powered]
-    db = Database(config.database_url)
+    db = Database.from_config(config)
     try:
         docs = [evaluate(db, name, config) for name in chosen]
     finally:

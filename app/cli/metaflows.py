@@ -29,7 +29,7 @@ from app.metaflows.remote import remote_findings
 @contextmanager
 def _meta(config: Config) -> Iterator[tuple[FlowsApi, Database]]:
     """The API client and database; every expected failure becomes a one-line CLI error."""
-    database = Database(config.database_url)
+    database = Database.from_config(config)
     try:
         yield FlowsApi.from_config(config), database
     except FlowgateError as exc:

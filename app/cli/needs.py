@@ -41,7 +41,7 @@ def command_runtime(*needs: Need, flows: bool = False) -> Runtime:
     if found:
         raise click.ClickException(report(found, config, verb="run this command"))
     try:
-        runtime = Runtime(config=config, db=Database(config.database_url), private_keys=keys)
+        runtime = Runtime(config=config, db=Database.from_config(config), private_keys=keys)
     except ConfigError as exc:  # pragma: no cover - the URL was checked above
         raise click.ClickException(str(exc)) from None
     ctx.call_on_close(runtime.db.dispose)

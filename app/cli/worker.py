@@ -98,7 +98,7 @@ def worker_command(
         )
     except (ValueError, ConfigError) as exc:
         raise click.ClickException(str(exc)) from None
-    db = Database(config.database_url)
+    db = Database.from_config(config)
     worker = Worker(db, settings)
     worker.install_signal_handlers()
     automations = AutomationRunner(db, config)  # rules and scheduled messages (app/automations)

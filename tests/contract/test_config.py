@@ -124,3 +124,29 @@ def test_wa_id_binding_does_not_break_valid_owner(client) -> None:  # type: igno
     )
     item = client.get("/api/v1/submissions", headers=AUTH).get_json()["items"][0]
     assert item["status"] == "valid"
+
+
+def test_database_pool_settings(settings, db) -> None:  # type: ignore[no-untyped-def]
+    """FLOWGATE_DB_POOL_SIZE and FLOWGATE_DB_MAX_OVERFLOW size every process's pool
+    (docs/scaling.md); the defaults are SQLAlchemy's 5 and 10."""
+    from app.db import Database
+    from app.errors import ConfigError
+
+    default = Database.from_config(make_config(settings))
+    configured = Database.from_config(
+        make_config({**settings, "FLOWGATE_DB_POOL_SIZE": "3", "FLOWGATE_DB_MAX_OVERFLOW": "1"})
+    )
+    try:
+        assert (default.engine.pool.size(), default.engine.pool._max_overflow) == (5, 10)  # type: ignore[attr-defined]
+        assert (configured.engine.pool.size(), configured.engine.pool._max_overflow) == (3, 1)  # type: ignore[attr-defined]
+        held = [configured.engine.connect() for _ in range(4)]  # pool 3 + overflow 1: the most
+        assert configured.engine.pool.checkedout() == 4  # type: ignore[attr-defined]
+        for conn in held:
+            conn.close()
+    finally:
+        default.dispose()
+        configured.dispose()
+    for bad in ({"FLOWGATE_DB_POOL_SIZE": "0"}, {"FLOWGATE_DB_MAX_OVERFLOW": "-1"},
+                {"FLOWGATE_DB_POOL_SIZE": "many"}):  # fmt: skip
+        with pytest.raises(ConfigError, match=r"FLOWGATE_DB_POOL_SIZE|pool"):
+            make_config({**settings, **bad})
