@@ -29,11 +29,12 @@ from sqlalchemy.types import NullType
 from app.export import query
 from app.export.batch import csv_text
 from app.export.cells import cell
+from app.export.pglines import PgLines
 from app.export.query import SubmissionFilter
 from app.export.raw import unguarded
 from app.flowjson.registry import FlowRegistry
 from app.leads.firsttouch import COLUMNS as FIRST_TOUCH
-from app.leads.firsttouch import first_touch_present, with_first_touch
+from app.leads.firsttouch import first_touch_present, merged_jsonb, with_first_touch
 from app.models import Submission
 
 FIXED_COLUMNS = (
@@ -172,6 +173,21 @@ class SubmissionCsv:
         if self.first_touch:
             fields = with_first_touch(fields, pg)
         columns = (table.id, at, table.flow, table.wa_id, table.contact_name, table.source)
+        if pg:  # the server cuts the cells; Python guards and quotes them (pglines.py)
+            lines = PgLines(
+                self.session,
+                self.filters,
+                names,
+                extra=self.extra,
+                fixed=(*columns, table.status),
+                fields=merged_jsonb() if self.first_touch else table.fields,
+                stored=fields,
+                size=self.batch_size,
+            )
+            for text, count in lines.chunks():
+                self.rows_written += count
+                yield text
+            return
         batches = query.batches(
             self.session,
             self.filters,
