@@ -55,37 +55,52 @@ from app.export.cells import BLANK_THEN_OPERATOR, DANGEROUS_FIRST, PREFIX
 from app.export.query import SubmissionFilter
 from app.models import Submission
 
-SEP = "\x01"
 ROW_END = "\x02"
+CUT = '","'  # between two cells, as the CSV has it
+ROWS = ROW_END + CUT  # between two rows of the server's text
 _DANGEROUS = "[" + re.escape("".join(DANGEROUS_FIRST)) + "]"
-_GUARD = re.compile(SEP + "(?=" + _DANGEROUS + "|" + BLANK_THEN_OPERATOR + ")")
-_NUMBER = r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?"  # the shape of jsonb's number text
-_PLAIN = (
-    r"-?(?:[0-9]{1,18}|(?=[0-9.]{3,16}" + SEP + r")"
-    r"(?:[1-9][0-9]*\.(?:[0-9]*[1-9]|0)|0\.(?:0|0{0,3}[1-9](?:[0-9]*[1-9])?)))"
+_STARTS = "(?=" + _DANGEROUS + "|" + BLANK_THEN_OPERATOR + ")"
+_GUARD = re.compile(CUT + _STARTS)
+_GUARD_FIRST = re.compile(_STARTS)
+_END = '(?=",|' + ROW_END + "|$)"
+# A decimal whose text `repr` may write otherwise: two or more fraction digits, or more than
+# 15 digits in all; each hit is checked against the full rule below.
+_DECIMAL = re.compile(r"\.(?:[0-9]{2,}|(?<=[0-9]{15}\.)[0-9])" + _END)
+_PLAIN = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?\Z")  # number-shaped (jsonb's form)
+_REPR_SAFE = re.compile(
+    r"-?(?:[0-9]+|(?=[0-9.]{3,16}\Z)(?:[1-9][0-9]*\.(?:[0-9]*[1-9]|0)|0\.(?:0|0{0,3}[1-9](?:[0-9]*[1-9])?)))\Z"
 )
-_SUSPECT = re.compile(SEP + r"(?:[\[{]|(?!" + _PLAIN + SEP + ")" + _NUMBER + SEP + ")")
+_CONTAINER = re.compile(CUT + r"[\[{]")
+LONGEST = (
+    4300  # Python refuses to read integers of more digits (sys.int_info.str_digits_check_threshold)
+)
 
 
-def quote(framed: str) -> str:
-    """`SEP` + whole rows of server cells -> their CSV lines (guard, quotes, CRLF), exactly
-    as `batch._quote_all` turns its NUL-joined cells into lines."""
-    text = _GUARD.sub(SEP + PREFIX, framed)
-    text = text.replace('"', '""').replace(SEP + ROW_END + SEP, '"\r\n"').replace(SEP, '","')
-    return text[2:-1]
+def quote(text: str) -> str:
+    """The server's batch text -> CSV lines: the formula guard, then the line ends."""
+    text = _GUARD.sub(CUT + PREFIX, text)
+    if _GUARD_FIRST.match(text):
+        text = PREFIX + text
+    return '"' + text.replace(ROWS, '"\r\n"') + '"\r\n'
 
 
-def suspects(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each row of `text` (whole rows) the Python encoder must redo."""
-    found: list[tuple[int, int]] = []
-    for match in _SUSPECT.finditer(SEP + text):
-        cell = match.start()  # in `text`, where the suspect cell starts
-        if found and cell < found[-1][1]:
-            continue  # a second suspect cell of the same row
-        previous = text.rfind(ROW_END, 0, cell)
-        start = previous + 2 if previous >= 0 else 0
-        found.append((start, text.find(ROW_END, cell) + 2))
-    return found
+def suspects(text: str, longest: int) -> list[int]:
+    """The positions (0-based) of the rows of `text` the Python encoder must write."""
+    starts: list[int] = []
+    if "[" in text or "{" in text:
+        starts += (m.start() + len(CUT) for m in _CONTAINER.finditer(text))
+        if text[:1] in "[{":
+            starts.append(0)
+    for match in _DECIMAL.finditer(text):
+        begin = max(text.rfind(CUT, 0, match.start()) + len(CUT), 0)
+        cell = text[begin : match.end()]
+        if _PLAIN.match(cell) and not _REPR_SAFE.match(cell):
+            starts.append(begin)
+    rows = {text.count(ROW_END, 0, start) for start in starts}
+    if longest > LONGEST:
+        lines = text.split(ROW_END)
+        rows.update(i for i, line in enumerate(lines) if len(line) > LONGEST)
+    return sorted(rows)
 
 
 class PgLines:
@@ -110,86 +125,103 @@ class PgLines:
         self.width = FIXED + len(names) + extra
         table = Submission.__table__.c
         self.order = (type_coerce(table.submitted_at, NullType()), table.id)
+        self.fixed, self.fields = fixed, fields
         self.python_columns = (*fixed, stored)
         self.key = tuple_(
             bindparam("at", type_=DateTime(timezone=True)), bindparam("id", type_=String())
         )
-        rank = func.row_number().over(order_by=self.order).label("rank")
-        inner = [*(c.label(f"c{i}") for i, c in enumerate(fixed)), fields.label("f")]
-        self.inner = (*inner, table.submitted_at.label("at"), table.id.label("ident"), rank)
+
+    def _after(self, first: bool) -> list[Any]:
+        return [*self.filters.conditions(), *([] if first else [tuple_(*self.order) > self.key])]
 
     def _statement(self, first: bool) -> Any:
-        after = [] if first else [tuple_(*self.order) > self.key]
-        batch = (
-            select(*self.inner)
-            .where(*self.filters.conditions(), *after)
-            .order_by(*self.order)
-            .limit(self.size)
-            .subquery("batch")
-        )
-        cells = [func.coalesce(batch.c[f"c{i}"], "") for i in range(FIXED)]
-        values = batch.c.f
-        cells += [func.coalesce(values.op("->>")(cast(literal(n), Text)), "") for n in self.names]
+        """One batch: its lines as one text, its size, the key of its last row (when full)
+        and the length of its longest line."""
+        table = Submission.__table__.c
+        rank = func.row_number().over(order_by=self.order)
+        fixed, fields = list(self.fixed), self.fields
+        at, ident = table.submitted_at, table.id
+        if fields is not table.fields:  # computed per row (first touch): compute it once
+            source = (
+                select(*(c.label(f"c{i}") for i, c in enumerate(fixed)), fields.label("f"))
+                .add_columns(at.label("at"), ident.label("ident"), rank.label("rank"))
+                .where(*self._after(first))
+                .order_by(*self.order)
+                .limit(self.size)
+                .subquery("source")
+            )
+            fixed, fields = [source.c[f"c{i}"] for i in range(FIXED)], source.c.f
+            at, ident, rank = source.c.at, source.c.ident, source.c.rank
+        cells = [*fixed, *(fields.op("->>")(cast(literal(n), Text)) for n in self.names)]
+        cells = [
+            func.replace(func.coalesce(c, sql("''")), sql("'\"'"), sql("'\"\"'")) for c in cells
+        ]
         if self.extra:
-            undeclared = values.op("-")(cast(list(self.names), ARRAY(Text)))
+            undeclared = fields.op("-")(cast(list(self.names), ARRAY(Text)))
             cells.append(
                 case(
-                    (func.jsonb_typeof(values) != "object", ""),
-                    (undeclared == cast("{}", JSONB), ""),
-                    else_="{",  # a placeholder: the Python encoder writes this row
+                    (func.jsonb_typeof(fields) != "object", sql("''")),
+                    (undeclared == cast("{}", JSONB), sql("''")),
+                    else_=sql("'{'"),  # a placeholder: the Python encoder writes this row
                 )
             )
-        cut = sql("chr(1)")
-        line = reduce(lambda a, b: a.op("||")(cut).op("||")(b), cells)
-        line = line.op("||")(sql("chr(1) || chr(2) || chr(1)"))
+        line = reduce(lambda a, b: a.op("||")(sql("'\",\"'")).op("||")(b), cells).label("line")
+        lines = select(line, at.label("at"), ident.label("ident"), rank.label("rank"))
+        if fields is self.fields:  # straight from the table: this is the batch query
+            lines = lines.where(*self._after(first)).order_by(*self.order).limit(self.size)
+        batch = lines.subquery("batch")
         last = batch.c.rank == self.size
         return select(
-            func.string_agg(line, aggregate_order_by(sql("''"), batch.c.rank)),
+            func.string_agg(
+                batch.c.line, aggregate_order_by(sql("chr(2) || '\",\"'"), batch.c.rank)
+            ),
             func.count(),
             func.max(batch.c.at).filter(last),
             func.max(batch.c.ident).filter(last),
+            func.max(func.octet_length(batch.c.line)),
         )
 
     def chunks(self) -> Iterator[tuple[str, int]]:
-        """(CSV lines, row count) per batch, oldest first; empty when nothing matches."""
+        """(CSV lines, row count) per batch, oldest first; nothing when nothing matches."""
         first, following = self._statement(True), self._statement(False)
         statement, key = first, {}
         while True:
-            text, count, at, ident = self.session.execute(statement, key).one()
+            text, count, at, ident, longest = self.session.execute(statement, key).one()
             if count:
-                yield self._lines(text, count, key), count
+                yield self._lines(text, count, longest, key), count
             if count < self.size:
                 return
             statement, key = following, {"at": at, "id": ident}
 
-    def _lines(self, text: str, count: int, key: dict[str, Any]) -> str:
-        if text.count(SEP) != count * (self.width + 1) or text.count(ROW_END) != count:
-            return self._python(self._batch_rows(key))  # a cell holds SEP or ROW_END
-        redo = suspects(text)
+    def _lines(self, text: str, count: int, longest: int, key: dict[str, Any]) -> str:
+        if text.count(ROW_END) != count - 1:  # a cell holds ROW_END: let Python write it all
+            return self._python(self._batch(self.python_columns, key))
+        redo = suspects(text, longest)
         if not redo:
-            return quote(SEP + text)
-        rows = self._rows_by_id([text[start : text.find(SEP, start)] for start, _ in redo])
+            return quote(text)
+        ids = [row[0] for row in self._batch((Submission.__table__.c.id,), key)]
+        rows = self._rows_by_id([ids[i] for i in redo])
+        lines = text.split(ROWS)
         out, done = [], 0
-        for (start, end), row in zip(redo, rows, strict=True):
-            if start > done:
-                out.append(quote(SEP + text[done:start]))
+        for index, row in zip(redo, rows, strict=True):
+            if index > done:
+                out.append(quote(ROWS.join(lines[done:index])))
             out.append(self._python([row]))
-            done = end
-        if done < len(text):
-            out.append(quote(SEP + text[done:]))
+            done = index + 1
+        if done < count:
+            out.append(quote(ROWS.join(lines[done:])))
         return "".join(out)
 
     def _python(self, rows: Sequence[Sequence[Any]]) -> str:
         return csv_text(rows, self.names, formatted=True, extra=self.extra)
 
-    def _batch_rows(self, key: dict[str, Any]) -> Sequence[Sequence[Any]]:
-        """The batch after `key` as `batch.csv_text` reads rows (same snapshot, same rows)."""
-        after = [tuple_(*self.order) > self.key] if key else []
-        stmt = select(*self.python_columns).where(*self.filters.conditions(), *after)
-        stmt = stmt.order_by(*self.order).limit(self.size)
-        return self.session.execute(stmt, key).all()
+    def _batch(self, columns: Sequence[Any], key: dict[str, Any]) -> Sequence[Sequence[Any]]:
+        """`columns` of the batch after `key` (same snapshot, same rows, same order)."""
+        stmt = select(*columns).where(*self._after(not key)).order_by(*self.order)
+        return self.session.execute(stmt.limit(self.size), key).all()
 
     def _rows_by_id(self, ids: list[str]) -> list[Sequence[Any]]:
+        """The rows `batch.csv_text` reads, for these submissions, in this order."""
         table = Submission.__table__.c
         stmt = select(*self.python_columns).where(table.id.in_(ids))
         found = {row[0]: row for row in self.session.execute(stmt).all()}
