@@ -27,7 +27,10 @@ reach this path; the guard still lists NUL like `cells.DANGEROUS_FIRST`.
 
 from __future__ import annotations
 
+import contextlib
+import queue
 import re
+import threading
 from collections.abc import Iterator, Sequence
 from functools import reduce
 from typing import Any
@@ -182,35 +185,69 @@ class PgLines:
         )
 
     def chunks(self) -> Iterator[tuple[str, int]]:
-        """(CSV lines, row count) per batch, oldest first; nothing when nothing matches."""
-        first, following = self._statement(True), self._statement(False)
-        statement, key = first, {}
-        while True:
-            text, count, at, ident, longest = self.session.execute(statement, key).one()
-            if count:
-                yield self._lines(text, count, longest, key), count
-            if count < self.size:
-                return
-            statement, key = following, {"at": at, "id": ident}
+        """(CSV lines, row count) per batch, oldest first; nothing when nothing matches.
 
-    def _lines(self, text: str, count: int, longest: int, key: dict[str, Any]) -> str:
+        A helper thread runs the queries, one batch ahead, so the server cuts the next batch
+        while this thread quotes the current one (the two were the whole cost, one after the
+        other). Only that thread uses the session until the last batch is read.
+        """
+        ahead: queue.Queue[Any] = queue.Queue(maxsize=2)
+        stop = threading.Event()
+        worker = threading.Thread(target=self._read, args=(ahead, stop), name="export-read")
+        worker.start()
+        try:
+            while (item := ahead.get()) is not None:
+                if isinstance(item, BaseException):
+                    raise item
+                parts, count = item
+                yield (
+                    "".join(quote(p) if p.__class__ is str else self._python(p) for p in parts),
+                    count,
+                )
+        finally:
+            stop.set()
+            while worker.is_alive():  # let it finish its query and stop
+                with contextlib.suppress(queue.Empty):
+                    ahead.get(timeout=0.05)
+            worker.join()
+
+    def _read(self, ahead: queue.Queue[Any], stop: threading.Event) -> None:
+        """Every batch, as CSV text and the rows Python must write (see `_parts`)."""
+        try:
+            statement, key = self._statement(True), {}
+            following = self._statement(False)
+            while not stop.is_set():
+                text, count, at, ident, longest = self.session.execute(statement, key).one()
+                if count:
+                    ahead.put((self._parts(text, count, longest, key), count))
+                if count < self.size:
+                    break
+                statement, key = following, {"at": at, "id": ident}
+        except BaseException as exc:  # handed to the reading thread, which raises it
+            ahead.put(exc)
+        ahead.put(None)
+
+    def _parts(self, text: str, count: int, longest: int, key: dict[str, Any]) -> list[Any]:
+        """The batch as runs of the server's text (for `quote`) and lists of rows the Python
+        encoder must write, in order."""
         if text.count(ROW_END) != count - 1:  # a cell holds ROW_END: let Python write it all
-            return self._python(self._batch(self.python_columns, key))
+            return [self._batch(self.python_columns, key)]
         redo = suspects(text, longest)
         if not redo:
-            return quote(text)
+            return [text]
         ids = [row[0] for row in self._batch((Submission.__table__.c.id,), key)]
         rows = self._rows_by_id([ids[i] for i in redo])
         lines = text.split(ROWS)
-        out, done = [], 0
+        parts: list[Any] = []
+        done = 0
         for index, row in zip(redo, rows, strict=True):
             if index > done:
-                out.append(quote(ROWS.join(lines[done:index])))
-            out.append(self._python([row]))
+                parts.append(ROWS.join(lines[done:index]))
+            parts.append([row])
             done = index + 1
         if done < count:
-            out.append(quote(ROWS.join(lines[done:])))
-        return "".join(out)
+            parts.append(ROWS.join(lines[done:]))
+        return parts
 
     def _python(self, rows: Sequence[Sequence[Any]]) -> str:
         return csv_text(rows, self.names, formatted=True, extra=self.extra)
