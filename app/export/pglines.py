@@ -3,23 +3,24 @@
 Why: turning every stored answer into Python objects and back into text cost about 3x the
 database's own CSV export. Here one query per keyset batch (same order, size and key as
 `query.batches`) returns the batch as ONE text value: every cell as PostgreSQL has it (the
-fixed columns, `fields ->> name` per column, the time as `to_char` writes it), each cell
-followed by `SEP` and each row by `ROW_END SEP`, i.e. the layout `batch.py` builds before its
-`_quote_all`. Python then applies the same formula guard and quoting to the whole batch with
-one regular expression and three C-level `str.replace` calls.
+fixed columns, `fields ->> name` per field column, the time as `to_char` writes it), cells
+joined by `SEP`, rows by `ROW_END SEP`. Python then adds the formula guard (one regular
+expression), doubles the quotes and puts in the separators and CRLF line ends (C-level
+`str.replace`), on the whole batch at once as `batch._quote_all` does.
 
 `->>` gives a string's own text, and for other values their jsonb text: the same cell as
 `cells.encode` for strings, booleans, nulls and absent keys (empty) and for numbers whose text
-Python's `repr` writes alike (integers up to 18 digits; decimals of at most 15 digits without
-trailing zeros, from 0.0001 up: `float` of them round-trips, `repr` keeps them positional).
-Cells the text alone cannot vouch for are re-encoded from the stored JSON by `batch.csv_text`,
-the Python encoder itself: any cell starting with `[` or `{` (an object, an array, or a string
-that looks like one), any number-shaped cell outside the plain forms above (`1.50`, `0.00001`,
-`1e+30`'s digits, a 20-digit integer; a string that looks like one too), and, when the `extra`
-column exists, every row with undeclared keys (the server writes `{` as a placeholder). A
-batch whose text holds `SEP` or `ROW_END` inside a cell (counted, as `batch.py` counts NUL)
-goes through `batch.csv_text` whole. So every byte is the Python encoder's, by construction
-or by re-encoding; tests/export/test_pglines.py compares the two on hostile values.
+Python's `repr` writes alike: integers (up to Python's 4,300-digit limit) and decimals of at
+most 15 digits without trailing zeros, from 0.0001 up (`float` of them round-trips and `repr`
+keeps them positional). Cells the text alone cannot vouch for are re-encoded from the stored
+JSON by `batch.csv_text`, the Python encoder itself: any cell starting with `[` or `{` (an
+object, an array, or a string that looks like one), any number-shaped cell outside those forms
+(`1.50`, `0.00001`, 16 digits; or a string that looks like one), any row with a line over
+4,300 characters, and, when the `extra` column exists, every row with undeclared keys (the
+server writes `{` as a placeholder). A batch with `SEP` or `ROW_END` inside a cell (counted,
+as `batch.py` counts NUL) goes through `batch.csv_text` whole. So every byte is the Python
+encoder's, by construction or by re-encoding; tests/export/test_pglines.py compares the two on
+hostile values.
 
 PostgreSQL text cannot hold NUL and jsonb refuses lone surrogates (`\\ud800`), so neither can
 reach this path; the guard still lists NUL like `cells.DANGEROUS_FIRST`.
@@ -58,51 +59,53 @@ from app.export.cells import BLANK_THEN_OPERATOR, DANGEROUS_FIRST, PREFIX
 from app.export.query import SubmissionFilter
 from app.models import Submission
 
+NOT_NULL = (0, 1, 5, 6)  # id, submitted_at, source, status: never NULL
+
+SEP = "\x01"
 ROW_END = "\x02"
-CUT = '","'  # between two cells, as the CSV has it
-ROWS = ROW_END + CUT  # between two rows of the server's text
+ROWS = ROW_END + SEP  # between two rows of the server's text
+LONGEST = 4300  # digits of the longest integer Python reads (sys.int_info)
 _DANGEROUS = "[" + re.escape("".join(DANGEROUS_FIRST)) + "]"
 _STARTS = "(?=" + _DANGEROUS + "|" + BLANK_THEN_OPERATOR + ")"
-_GUARD = re.compile(CUT + _STARTS)
+_GUARD = re.compile(SEP + _STARTS)
 _GUARD_FIRST = re.compile(_STARTS)
-_END = '(?=",|' + ROW_END + "|$)"
-# A decimal whose text `repr` may write otherwise: two or more fraction digits, or more than
-# 15 digits in all; each hit is checked against the full rule below.
-_DECIMAL = re.compile(r"\.(?:[0-9]{2,}|(?<=[0-9]{15}\.)[0-9])" + _END)
-_PLAIN = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?\Z")  # number-shaped (jsonb's form)
+# A decimal `repr` may write otherwise: two or more fraction digits, or over 15 digits in all.
+# Each hit is then checked against the full rule.
+_DECIMAL = re.compile(r"\.(?:[0-9]{2,}|(?<=[0-9]{15}\.)[0-9])(?=[\x01\x02]|\Z)")
+_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)\.[0-9]+\Z")  # jsonb's text of a decimal
 _REPR_SAFE = re.compile(
-    r"-?(?:[0-9]+|(?=[0-9.]{3,16}\Z)(?:[1-9][0-9]*\.(?:[0-9]*[1-9]|0)|0\.(?:0|0{0,3}[1-9](?:[0-9]*[1-9])?)))\Z"
+    r"-?(?=[0-9.]{3,16}\Z)"
+    r"(?:[1-9][0-9]*\.(?:[0-9]*[1-9]|0)|0\.(?:0|0{0,3}[1-9](?:[0-9]*[1-9])?))\Z"
 )
-_CONTAINER = re.compile(CUT + r"[\[{]")
-LONGEST = (
-    4300  # Python refuses to read integers of more digits (sys.int_info.str_digits_check_threshold)
-)
+_CONTAINER = re.compile(SEP + r"[\[{]")
 
 
 def quote(text: str) -> str:
-    """The server's batch text -> CSV lines: the formula guard, then the line ends."""
-    text = _GUARD.sub(CUT + PREFIX, text)
+    """Whole rows of the server's text -> their CSV lines, as `batch._quote_all` makes them."""
+    text = _GUARD.sub(SEP + PREFIX, text)
     if _GUARD_FIRST.match(text):
         text = PREFIX + text
-    return '"' + text.replace(ROWS, '"\r\n"') + '"\r\n'
+    text = text.replace('"', '""').replace(ROWS, '"\r\n"').replace(SEP, '","')
+    return '"' + text + '"\r\n'
 
 
 def suspects(text: str, longest: int) -> list[int]:
-    """The positions (0-based) of the rows of `text` the Python encoder must write."""
+    """The positions (0-based) of the rows in `text` the Python encoder must write."""
     starts: list[int] = []
     if "[" in text or "{" in text:
-        starts += (m.start() + len(CUT) for m in _CONTAINER.finditer(text))
+        starts += (m.start() + 1 for m in _CONTAINER.finditer(text))
         if text[:1] in "[{":
             starts.append(0)
     for match in _DECIMAL.finditer(text):
-        begin = max(text.rfind(CUT, 0, match.start()) + len(CUT), 0)
+        begin = max(
+            text.rfind(SEP, 0, match.start()) + 1, text.rfind(ROW_END, 0, match.start()) + 1
+        )
         cell = text[begin : match.end()]
-        if _PLAIN.match(cell) and not _REPR_SAFE.match(cell):
+        if _NUMBER.match(cell) and not _REPR_SAFE.match(cell):
             starts.append(begin)
     rows = {text.count(ROW_END, 0, start) for start in starts}
     if longest > LONGEST:
-        lines = text.split(ROW_END)
-        rows.update(i for i, line in enumerate(lines) if len(line) > LONGEST)
+        rows.update(i for i, line in enumerate(text.split(ROWS)) if len(line) > LONGEST)
     return sorted(rows)
 
 
@@ -155,10 +158,9 @@ class PgLines:
             )
             fixed, fields = [source.c[f"c{i}"] for i in range(FIXED)], source.c.f
             at, ident, rank = source.c.at, source.c.ident, source.c.rank
-        cells = [*fixed, *(fields.op("->>")(cast(literal(n), Text)) for n in self.names)]
-        cells = [
-            func.replace(func.coalesce(c, sql("''")), sql("'\"'"), sql("'\"\"'")) for c in cells
-        ]
+        values = [fields.op("->>")(cast(literal(n), Text)) for n in self.names]
+        cells = [c if i in NOT_NULL else func.coalesce(c, sql("''")) for i, c in enumerate(fixed)]
+        cells += [func.coalesce(value, sql("''")) for value in values]
         if self.extra:
             undeclared = fields.op("-")(cast(list(self.names), ARRAY(Text)))
             cells.append(
@@ -168,7 +170,7 @@ class PgLines:
                     else_=sql("'{'"),  # a placeholder: the Python encoder writes this row
                 )
             )
-        line = reduce(lambda a, b: a.op("||")(sql("'\",\"'")).op("||")(b), cells).label("line")
+        line = reduce(lambda a, b: a.op("||")(sql("chr(1)")).op("||")(b), cells).label("line")
         lines = select(line, at.label("at"), ident.label("ident"), rank.label("rank"))
         if fields is self.fields:  # straight from the table: this is the batch query
             lines = lines.where(*self._after(first)).order_by(*self.order).limit(self.size)
@@ -176,7 +178,7 @@ class PgLines:
         last = batch.c.rank == self.size
         return select(
             func.string_agg(
-                batch.c.line, aggregate_order_by(sql("chr(2) || '\",\"'"), batch.c.rank)
+                batch.c.line, aggregate_order_by(sql("chr(2) || chr(1)"), batch.c.rank)
             ),
             func.count(),
             func.max(batch.c.at).filter(last),
@@ -230,7 +232,8 @@ class PgLines:
     def _parts(self, text: str, count: int, longest: int, key: dict[str, Any]) -> list[Any]:
         """The batch as runs of the server's text (for `quote`) and lists of rows the Python
         encoder must write, in order."""
-        if text.count(ROW_END) != count - 1:  # a cell holds ROW_END: let Python write it all
+        if text.count(ROW_END) != count - 1 or text.count(SEP) != count * self.width - 1:
+            # a cell holds SEP or ROW_END: let Python write the batch
             return [self._batch(self.python_columns, key)]
         redo = suspects(text, longest)
         if not redo:
