@@ -104,8 +104,12 @@ class SubmissionCsv:
         excel: bool = False,
         batch_size: int = BATCH_SIZE,
         raw: bool = False,
+        python_only: bool = False,
     ) -> None:
         self.raw = raw  # no spreadsheet guard: for machines only (app/export/raw.py)
+        # Every cell through batch.py even on PostgreSQL: the reference pglines.py is
+        # tested against (same bytes, slower).
+        self.python_only = python_only
         self.session = session
         self.registry = registry
         self.filters = filters
@@ -173,7 +177,7 @@ class SubmissionCsv:
         if self.first_touch:
             fields = with_first_touch(fields, pg)
         columns = (table.id, at, table.flow, table.wa_id, table.contact_name, table.source)
-        if pg:  # the server cuts the cells; Python guards and quotes them (pglines.py)
+        if pg and not self.python_only:  # the server cuts the cells, Python quotes (pglines.py)
             lines = PgLines(
                 self.session,
                 self.filters,

@@ -50,7 +50,7 @@ from sqlalchemy import (
     type_coerce,
 )
 from sqlalchemy import literal_column as sql
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, aggregate_order_by
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
@@ -166,7 +166,7 @@ class PgLines:
             cells.append(
                 case(
                     (func.jsonb_typeof(fields) != "object", sql("''")),
-                    (undeclared == cast("{}", JSONB), sql("''")),
+                    (undeclared == sql("'{}'::jsonb"), sql("''")),
                     else_=sql("'{'"),  # a placeholder: the Python encoder writes this row
                 )
             )
