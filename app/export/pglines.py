@@ -195,7 +195,10 @@ class PgLines:
         """
         ahead: queue.Queue[Any] = queue.Queue(maxsize=2)
         stop = threading.Event()
-        worker = threading.Thread(target=self._read, args=(ahead, stop), name="export-read")
+        # A daemon: a reader abandoned without closing this generator must not hold up exit.
+        worker = threading.Thread(
+            target=self._read, args=(ahead, stop), name="export-read", daemon=True
+        )
         worker.start()
         try:
             while (item := ahead.get()) is not None:
