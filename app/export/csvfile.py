@@ -10,7 +10,9 @@ column or `extra` is headed `field:<name>` so every header is unique.
 The whole export reads one snapshot: on SQLite the session's deferred BEGIN in WAL mode pins
 the snapshot at the first read; on PostgreSQL the transaction is REPEATABLE READ, READ ONLY.
 The header's field discovery, the progress estimate and every batch therefore agree even
-while leads keep arriving. Memory is one batch of rows plus one batch of CSV text.
+while leads keep arriving. Memory is one batch of rows plus one batch of CSV text (on
+PostgreSQL up to four batches of text: the server cuts the cells of the next ones while
+Python quotes the current one, app/export/pglines.py; same bytes).
 """
 
 from __future__ import annotations
