@@ -189,7 +189,7 @@ class PgLines:
     def chunks(self) -> Iterator[tuple[str, int]]:
         """(CSV lines, row count) per batch, oldest first; nothing when nothing matches.
 
-        A helper thread runs the queries, one batch ahead, so the server cuts the next batch
+        A reader thread runs the queries, one batch ahead, so the server cuts the next batch
         while this thread quotes the current one (the two were the whole cost, one after the
         other). Only that thread uses the session until the last batch is read.
         """
