@@ -234,6 +234,9 @@ def median(runs: list[Run]) -> Run:
     return Run(pick(r.wall for r in runs), pick(r.rss_mb for r in runs), pick(r.cpu for r in runs))
 
 
+SPREAD: list[str] = []  # per size: the wall-time range of each command, printed after the table
+
+
 def alternate(repeat: int, *commands: Callable[[], Run]) -> list[Run]:
     """Each command `repeat` times, interleaved (so a burst of load on the shared machine
     hits all of them alike); the median run of each."""
@@ -241,6 +244,12 @@ def alternate(repeat: int, *commands: Callable[[], Run]) -> list[Run]:
     for _ in range(repeat):
         for command, results in zip(commands, runs, strict=True):
             results.append(command())
+    ratios = sorted(a.wall / b.wall for a, b in zip(runs[0], runs[1], strict=True))
+    walls = ", ".join(f"{min(r.wall for r in rs):.2f}-{max(r.wall for r in rs):.2f}" for rs in runs)
+    SPREAD.append(
+        f"wall s min-max (flowgate, baseline, startup): {walls}; "
+        f"per-run ratio {ratios[0]:.2f}-{ratios[-1]:.2f}x"
+    )
     return [median(results) for results in runs]
 
 
@@ -348,6 +357,7 @@ def main() -> None:
                 f"{ours.cpu:.2f} / {base.cpu:.2f} |",
                 flush=True,
             )
+    print("\n".join(SPREAD))
     for backend in backends:
         if len(counts) > 1:
             small, large = results[(backend, min(counts))], results[(backend, max(counts))]

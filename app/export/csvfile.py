@@ -10,7 +10,9 @@ column or `extra` is headed `field:<name>` so every header is unique.
 The whole export reads one snapshot: on SQLite the session's deferred BEGIN in WAL mode pins
 the snapshot at the first read; on PostgreSQL the transaction is REPEATABLE READ, READ ONLY.
 The header's field discovery, the progress estimate and every batch therefore agree even
-while leads keep arriving. Memory is one batch of rows plus one batch of CSV text.
+while leads keep arriving. Memory is one batch of rows plus one batch of CSV text (on
+PostgreSQL up to four batches of text: the server cuts the cells of the next ones while
+Python quotes the current one, app/export/pglines.py; same bytes).
 """
 
 from __future__ import annotations
@@ -29,11 +31,12 @@ from sqlalchemy.types import NullType
 from app.export import query
 from app.export.batch import csv_text
 from app.export.cells import cell
+from app.export.pglines import PgLines
 from app.export.query import SubmissionFilter
 from app.export.raw import unguarded
 from app.flowjson.registry import FlowRegistry
 from app.leads.firsttouch import COLUMNS as FIRST_TOUCH
-from app.leads.firsttouch import first_touch_present, with_first_touch
+from app.leads.firsttouch import first_touch_present, merged_jsonb, with_first_touch
 from app.models import Submission
 
 FIXED_COLUMNS = (
@@ -103,8 +106,12 @@ class SubmissionCsv:
         excel: bool = False,
         batch_size: int = BATCH_SIZE,
         raw: bool = False,
+        python_only: bool = False,
     ) -> None:
         self.raw = raw  # no spreadsheet guard: for machines only (app/export/raw.py)
+        # Every cell through batch.py even on PostgreSQL: the reference pglines.py is
+        # tested against (same bytes, slower).
+        self.python_only = python_only
         self.session = session
         self.registry = registry
         self.filters = filters
@@ -172,6 +179,21 @@ class SubmissionCsv:
         if self.first_touch:
             fields = with_first_touch(fields, pg)
         columns = (table.id, at, table.flow, table.wa_id, table.contact_name, table.source)
+        if pg and not self.python_only:  # the server cuts the cells, Python quotes (pglines.py)
+            lines = PgLines(
+                self.session,
+                self.filters,
+                names,
+                extra=self.extra,
+                fixed=(*columns, table.status),
+                fields=merged_jsonb() if self.first_touch else table.fields,
+                stored=fields,
+                size=self.batch_size,
+            )
+            for text, count in lines.chunks():
+                self.rows_written += count
+                yield text
+            return
         batches = query.batches(
             self.session,
             self.filters,

@@ -24,16 +24,24 @@ def first_touch_present(session: Session) -> bool:
     return bool(session.scalar(select(exists().where(ContactAutomation.first_source.is_not(None)))))
 
 
-def with_first_touch(fields: Any, postgresql: bool) -> Any:
-    """`fields` (the export's JSON text expression) with the contact's first touch merged in."""
+def _pairs() -> tuple[Any, ...]:
     contact = ContactAutomation.__table__.c
     wa_id = Submission.__table__.c.wa_id
     source = select(contact.first_source).where(contact.wa_id == wa_id).scalar_subquery()
     ref = select(contact.first_ref).where(contact.wa_id == wa_id).scalar_subquery()
-    pairs = (COLUMNS[0], source, COLUMNS[1], ref)
+    return (COLUMNS[0], source, COLUMNS[1], ref)
+
+
+def merged_jsonb() -> Any:
+    """PostgreSQL: the stored jsonb with the contact's first touch merged in (still jsonb)."""
+    return Submission.__table__.c.fields.op("||")(func.jsonb_build_object(*_pairs()))
+
+
+def with_first_touch(fields: Any, postgresql: bool) -> Any:
+    """`fields` (the export's JSON text expression) with the contact's first touch merged in."""
     if postgresql:
-        merged = Submission.__table__.c.fields.op("||")(func.jsonb_build_object(*pairs))
-        return cast(merged, Text)
+        return cast(merged_jsonb(), Text)
+    pairs = _pairs()
     # json_patch (RFC 7396) drops the null members: a missing value is an empty cell.
     patched = func.json_patch(fields, func.json_object(*pairs))
     return case((func.json_valid(fields) == 1, patched), else_=fields)
