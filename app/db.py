@@ -9,15 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, create_engine, event, exc, text
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql import ClauseElement
 
 from app.database_url import normalise_database_url
+from app.db_dbapi import DBAPITransaction, Prepared, dbapi_transaction
 from app.private_files import private_sqlite_file
+
+# Set while `Database.dbapi_transaction` takes a connection that it may skip pinging.
+_NO_PING: ContextVar[bool] = ContextVar("flowgate_no_ping", default=False)
 
 
 class Database:
@@ -29,12 +35,14 @@ class Database:
             engine_options.setdefault("connect_args", {}).setdefault("timeout", 30)
             if self.url.database and self.url.database != ":memory:":
                 private_sqlite_file(Path(self.url.database))  # 0600 (app/private_files.py)
-        else:
-            engine_options.setdefault("pool_pre_ping", True)
+        pre_ping = not self.is_sqlite and engine_options.pop("pool_pre_ping", True)
         self.engine: Engine = create_engine(self.url, **engine_options)
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", _sqlite_begin)
+        if pre_ping:
+            _ping_on_checkout(self.engine)
+        self._prepared: dict[ClauseElement, Prepared] = {}
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         # Same pool, but SQLite transactions start with BEGIN IMMEDIATE (see `_sqlite_begin`).
         self._write_engine = self.engine.execution_options(sqlite_begin="IMMEDIATE")
@@ -63,15 +71,31 @@ class Database:
             yield session
 
     @contextmanager
-    def core_transaction(self) -> Iterator[Connection]:
-        """The same write transaction on a Core connection, without an ORM session.
+    def dbapi_transaction(self, *, ping: bool = False) -> Iterator[DBAPITransaction]:
+        """The same write transaction on the DB-API connection, for the endpoint's hot path.
 
-        For hot paths that run prebuilt Core statements: the session's begin, connection
-        lookup and commit cost more than a SQLite statement (bench/endpoint_cpu.py). Code that
-        needs the ORM inside it binds a Session to this connection (`Session(bind=conn)`).
+        Prebuilt statements on the cursor (app/db_dbapi.py); the connection is taken without
+        the pre-ping unless `ping`, which a caller asks for when it runs a transaction again
+        after `StaleConnection`.
         """
-        with self._write_engine.begin() as conn:
-            yield conn
+        flag = _NO_PING.set(not ping)
+        try:
+            fairy = self.engine.raw_connection()
+        except self.engine.dialect.loaded_dbapi.Error as err:
+            raise exc.DBAPIError.instance(
+                None, None, err, self.engine.dialect.loaded_dbapi.Error, dialect=self.engine.dialect
+            ) from err
+        finally:
+            _NO_PING.reset(flag)
+        with dbapi_transaction(self, fairy) as tx:
+            yield tx
+
+    def prepared(self, statement: ClauseElement) -> Prepared:
+        """`statement` compiled for this database once (SQL text and processors)."""
+        found = self._prepared.get(statement)
+        if found is None:
+            found = self._prepared[statement] = Prepared.compile(statement, self.engine.dialect)
+        return found
 
     def ping(self) -> bool:
         """True when the database answers a trivial query (for /healthz)."""
@@ -98,6 +122,35 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Any) -> None:
-    """Deferred BEGIN for readers (a WAL snapshot, no lock); IMMEDIATE for writers."""
+    """Deferred BEGIN for readers (a WAL snapshot, no lock); IMMEDIATE for writers.
+
+    None: the connection's transaction was begun on the DB-API connection (app/db_dbapi.py).
+    """
     mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-    conn.exec_driver_sql(f"BEGIN {mode}")
+    if mode is not None:
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def _ping_on_checkout(engine: Engine) -> None:
+    """SQLAlchemy's `pool_pre_ping`, as pool events, skippable per checkout (`_NO_PING`).
+
+    Same behaviour as the built-in: a connection just opened is not pinged; a ping that fails
+    with a disconnect invalidates the pool's older connections and reconnects
+    (https://docs.sqlalchemy.org/en/20/core/pooling.html#disconnect-handling-pessimistic).
+    """
+    dialect: Dialect = engine.dialect
+
+    @event.listens_for(engine, "connect")
+    def fresh(_dbapi_connection: Any, record: Any) -> None:
+        record.info["flowgate_fresh"] = True
+
+    @event.listens_for(engine, "checkout")
+    def ping(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if record.info.pop("flowgate_fresh", False) or _NO_PING.get():
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as err:
+            if dialect.is_disconnect(err, dbapi_connection, None):
+                raise exc.InvalidatePoolError() from err
+            raise
