@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql import ClauseElement
 
 from app.database_url import normalise_database_url
-from app.db_dbapi import DBAPITransaction, Prepared, dbapi_transaction
+from app.db_dbapi import DBAPITransaction, Prepared
 from app.private_files import private_sqlite_file
 
 # Set while `Database.dbapi_transaction` takes a connection that it may skip pinging.
@@ -70,8 +70,7 @@ class Database:
         with self._writer() as session, session.begin():
             yield session
 
-    @contextmanager
-    def dbapi_transaction(self, *, ping: bool = False) -> Iterator[DBAPITransaction]:
+    def dbapi_transaction(self, *, ping: bool = False) -> DBAPITransaction:
         """The same write transaction on the DB-API connection, for the endpoint's hot path.
 
         Prebuilt statements on the cursor (app/db_dbapi.py); the connection is taken without
@@ -87,8 +86,7 @@ class Database:
             ) from err
         finally:
             _NO_PING.reset(flag)
-        with dbapi_transaction(self, fairy) as tx:
-            yield tx
+        return DBAPITransaction(self, fairy)  # a context manager: BEGIN on enter, COMMIT on exit
 
     def prepared(self, statement: ClauseElement) -> Prepared:
         """`statement` compiled for this database once (SQL text and processors)."""

@@ -15,8 +15,7 @@ transaction again on a checkout that pings. Any other failure rolls back and pro
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -90,8 +89,19 @@ class DBAPITransaction:
         self._cursor = fairy.cursor()
         self._core: Connection | None = None
         self._done = False  # a statement has completed: a dead connection is no longer retried
-        if db.is_sqlite:
-            self._run("BEGIN IMMEDIATE", ())
+
+    def __enter__(self) -> DBAPITransaction:
+        if self._db.is_sqlite:
+            try:
+                self._run("BEGIN IMMEDIATE", ())
+            except BaseException:
+                self._fairy.close()
+                raise
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        """Commit on success, else roll back; the connection always goes back to the pool."""
+        self._end(commit=exc_type is None)
 
     def fetch_one(self, statement: ClauseElement, values: dict[str, Any]) -> tuple[Any, ...] | None:
         """The first row of a prepared SELECT (result processors applied), or None."""
@@ -155,19 +165,3 @@ class DBAPITransaction:
         finally:
             # Back to the pool, whose reset-on-return rolls back whatever was not committed.
             (self._core or self._fairy).close()
-
-
-@contextmanager
-def dbapi_transaction(db: Database, fairy: PoolProxiedConnection) -> Iterator[DBAPITransaction]:
-    """Commit on success, roll back on error, always return the connection to the pool."""
-    try:
-        tx = DBAPITransaction(db, fairy)
-    except BaseException:
-        fairy.close()
-        raise
-    try:
-        yield tx
-    except BaseException:
-        tx._end(commit=False)
-        raise
-    tx._end(commit=True)
