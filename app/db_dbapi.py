@@ -60,11 +60,13 @@ class Prepared:
         return cls(compiled.string, order, tuple(binds), tuple(results))
 
     def parameters(self, values: dict[str, Any]) -> Any:
+        """The driver's parameters from `values` (a fresh dict the call converts in place)."""
         for name, process in self.binds:
             values[name] = process(values[name])
         return values if self.order is None else tuple(values[name] for name in self.order)
 
     def row(self, found: Any) -> tuple[Any, ...] | None:
+        """A fetched row with the result processors applied (JSON decoded on SQLite)."""
         if found is None or not self.results:
             return found
         out = list(found)
