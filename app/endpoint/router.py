@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.db_dbapi import DBAPITransaction
+from app.db import DBAPITransaction
 from app.endpoint import sessions
 from app.endpoint.fields import describe, screen_errors, storable
 from app.endpoint.protocol import (

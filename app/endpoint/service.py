@@ -29,7 +29,7 @@ from app.crypto.envelope import (
 from app.crypto.jwt import SignatureError, verify_flow_token_signature
 from app.crypto.signatures import verify_hub_signature
 from app.crypto.tokens import TokenError, verify_token
-from app.db_dbapi import DBAPITransaction, StaleConnection
+from app.db import DBAPITransaction, StaleConnection
 from app.endpoint import sessions
 from app.endpoint.checker import check_answer
 from app.endpoint.protocol import (
@@ -213,7 +213,7 @@ class EndpointService:
     def _transaction(self, work: Callable[[DBAPITransaction], T]) -> T:
         """`work` in one write transaction; once more, on a pinged connection, if it was dead.
 
-        The connection is taken without a pre-ping (app/db_dbapi.py); a dead one fails the
+        The connection is taken without a pre-ping (app/db.py); a dead one fails the
         first statement, before anything was done, so running the work again is safe.
         """
         try:

@@ -2,7 +2,7 @@
 
 All functions work inside the caller's transaction and never commit. On PostgreSQL the row is
 locked (`FOR UPDATE`) so two concurrent requests of one token merge one after the other;
-SQLite write transactions are already serialised (BEGIN IMMEDIATE, app/db_dbapi.py).
+SQLite write transactions are already serialised (BEGIN IMMEDIATE, app/db.py).
 
 The row is read and written with Core statements built once at import and compiled once per
 database to SQL text run on the DB-API cursor (`DBAPITransaction`), into a plain
@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select, update
 
 from app.clock import now
-from app.db_dbapi import DBAPITransaction
+from app.db import DBAPITransaction
 from app.ids import new_id
 from app.models import FlowSession
 

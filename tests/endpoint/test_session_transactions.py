@@ -1,4 +1,4 @@
-"""The endpoint's session transaction (app/db_dbapi.py): locking, dead connections, storage.
+"""The endpoint's session transaction (app/db.py): locking, dead connections, storage.
 
 Real databases only. A dead PostgreSQL connection is made the way it happens in production:
 the server ends the backend (`pg_terminate_backend`, as a restart or an idle timeout does).
@@ -17,8 +17,7 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from app.db import Database
-from app.db_dbapi import StaleConnection
+from app.db import Database, StaleConnection
 from app.endpoint import sessions
 from app.models import FlowSession
 from tests.conftest import postgres_url
