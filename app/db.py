@@ -3,24 +3,44 @@
 SQLite is the embedded default: WAL so readers never block the writer, a busy timeout so
 concurrent writers wait instead of failing, foreign keys on. PostgreSQL is how a deployment
 grows to several app servers and workers.
+
+The Flow data endpoint's hot path runs its write transaction on the DB-API connection instead
+(`Database.dbapi_transaction`, `DBAPITransaction`): for its BEGIN, SELECT, UPDATE and COMMIT,
+SQLAlchemy Core's per-statement machinery (events, compiled-cache lookups, result objects)
+cost more CPU than the database work itself (bench/README.md, "Flow data endpoint: CPU per
+request"). Its statements are Core statements compiled once per dialect to SQL text and run on
+the cursor with the column types' own bind and result processors, so what is stored is what
+Core would store; DB-API errors are raised as SQLAlchemy's exception classes.
+
+That transaction takes its PostgreSQL connection without the pool's pre-ping round trip. A
+connection that turns out dead on the first statement, before anything was done, is
+invalidated and `StaleConnection` raised; the caller runs the transaction again on a checkout
+that pings. Any other failure rolls back and propagates.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Connection, Engine, create_engine, event, exc, text
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import PoolProxiedConnection
+from sqlalchemy.sql import ClauseElement
 
 from app.database_url import normalise_database_url
 from app.private_files import private_sqlite_file
 
 if TYPE_CHECKING:
     from app.config import Config
+
+# Set while `Database.dbapi_transaction` takes a connection that it may skip pinging.
+_NO_PING: ContextVar[bool] = ContextVar("flowgate_no_ping", default=False)
 
 
 class Database:
@@ -32,12 +52,14 @@ class Database:
             engine_options.setdefault("connect_args", {}).setdefault("timeout", 30)
             if self.url.database and self.url.database != ":memory:":
                 private_sqlite_file(Path(self.url.database))  # 0600 (app/private_files.py)
-        else:
-            engine_options.setdefault("pool_pre_ping", True)
+        pre_ping = not self.is_sqlite and engine_options.pop("pool_pre_ping", True)
         self.engine: Engine = create_engine(self.url, **engine_options)
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", _sqlite_begin)
+        if pre_ping:
+            _ping_on_checkout(self.engine)
+        self._prepared: dict[ClauseElement, Prepared] = {}
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         # Same pool, but SQLite transactions start with BEGIN IMMEDIATE (see `_sqlite_begin`).
         self._write_engine = self.engine.execution_options(sqlite_begin="IMMEDIATE")
@@ -74,16 +96,30 @@ class Database:
         with self._writer() as session, session.begin():
             yield session
 
-    @contextmanager
-    def core_transaction(self) -> Iterator[Connection]:
-        """The same write transaction on a Core connection, without an ORM session.
+    def dbapi_transaction(self, *, ping: bool = False) -> DBAPITransaction:
+        """The same write transaction on the DB-API connection, for the endpoint's hot path.
 
-        For hot paths that run prebuilt Core statements: the session's begin, connection
-        lookup and commit cost more than a SQLite statement (bench/endpoint_cpu.py). Code that
-        needs the ORM inside it binds a Session to this connection (`Session(bind=conn)`).
+        Prebuilt statements on the cursor (`DBAPITransaction`); the connection is taken without
+        the pre-ping unless `ping`, which a caller asks for when it runs a transaction again
+        after `StaleConnection`.
         """
-        with self._write_engine.begin() as conn:
-            yield conn
+        flag = _NO_PING.set(not ping)
+        try:
+            fairy = self.engine.raw_connection()
+        except self.engine.dialect.loaded_dbapi.Error as err:
+            raise exc.DBAPIError.instance(
+                None, None, err, self.engine.dialect.loaded_dbapi.Error, dialect=self.engine.dialect
+            ) from err
+        finally:
+            _NO_PING.reset(flag)
+        return DBAPITransaction(self, fairy)  # a context manager: BEGIN on enter, COMMIT on exit
+
+    def prepared(self, statement: ClauseElement) -> Prepared:
+        """`statement` compiled for this database once (SQL text and processors)."""
+        found = self._prepared.get(statement)
+        if found is None:
+            found = self._prepared[statement] = Prepared.compile(statement, self.engine.dialect)
+        return found
 
     def ping(self) -> bool:
         """True when the database answers a trivial query (for /healthz)."""
@@ -110,6 +146,177 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Any) -> None:
-    """Deferred BEGIN for readers (a WAL snapshot, no lock); IMMEDIATE for writers."""
+    """Deferred BEGIN for readers (a WAL snapshot, no lock); IMMEDIATE for writers.
+
+    None: the connection's transaction was begun on the DB-API connection (`DBAPITransaction`).
+    """
     mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-    conn.exec_driver_sql(f"BEGIN {mode}")
+    if mode is not None:
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def _ping_on_checkout(engine: Engine) -> None:
+    """SQLAlchemy's `pool_pre_ping`, as pool events, skippable per checkout (`_NO_PING`).
+
+    Same behaviour as the built-in: a connection just opened is not pinged; a ping that fails
+    with a disconnect invalidates the pool's older connections and reconnects
+    (https://docs.sqlalchemy.org/en/20/core/pooling.html#disconnect-handling-pessimistic).
+    """
+    dialect: Dialect = engine.dialect
+
+    @event.listens_for(engine, "connect")
+    def fresh(_dbapi_connection: Any, record: Any) -> None:
+        record.info["flowgate_fresh"] = True
+
+    @event.listens_for(engine, "checkout")
+    def ping(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if record.info.pop("flowgate_fresh", False) or _NO_PING.get():
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as err:
+            if dialect.is_disconnect(err, dbapi_connection, None):
+                raise exc.InvalidatePoolError() from err
+            raise
+
+
+Processor = Callable[[Any], Any]
+
+
+class StaleConnection(Exception):
+    """The pooled connection was dead before the transaction did anything: run it again."""
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A Core statement as SQL text for one dialect, with its parameters' processors."""
+
+    sql: str
+    order: tuple[str, ...] | None  # parameter names for a positional paramstyle, else None
+    binds: tuple[tuple[str, Processor], ...]
+    results: tuple[tuple[int, Processor], ...]
+
+    @classmethod
+    def compile(cls, statement: ClauseElement, dialect: Dialect) -> Prepared:
+        compiled = statement.compile(dialect=dialect)
+        binds = []
+        for name, bind in compiled.binds.items():
+            process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if process is not None:
+                binds.append((name, process))
+        results = []
+        for index, column in enumerate(getattr(statement, "selected_columns", ())):
+            process = column.type.dialect_impl(dialect).result_processor(dialect, None)
+            if process is not None:
+                results.append((index, process))
+        order = tuple(compiled.positiontup or ()) if compiled.positional else None
+        return cls(compiled.string, order, tuple(binds), tuple(results))
+
+    def parameters(self, values: dict[str, Any]) -> Any:
+        """The driver's parameters from `values` (a fresh dict the call converts in place)."""
+        for name, process in self.binds:
+            values[name] = process(values[name])
+        return values if self.order is None else tuple(values[name] for name in self.order)
+
+    def row(self, found: Any) -> tuple[Any, ...] | None:
+        """A fetched row with the result processors applied (JSON decoded on SQLite)."""
+        if found is None or not self.results:
+            return found
+        out = list(found)
+        for index, process in self.results:
+            out[index] = process(out[index])
+        return tuple(out)
+
+
+class DBAPITransaction:
+    """One write transaction on one pooled DB-API connection (see the module docstring).
+
+    SQLite's transaction starts with BEGIN IMMEDIATE (the write lock), as `Database.transaction`;
+    psycopg opens PostgreSQL's with the first statement. `connection()` gives a Core
+    Connection inside the same transaction for the rare work that needs the ORM.
+    """
+
+    def __init__(self, db: Database, fairy: PoolProxiedConnection) -> None:
+        self._db = db
+        self._fairy = fairy
+        self.dialect: Dialect = db.engine.dialect
+        self.is_postgresql = self.dialect.name == "postgresql"
+        self._cursor = fairy.cursor()
+        self._core: Connection | None = None
+        self._done = False  # a statement has completed: a dead connection is no longer retried
+
+    def __enter__(self) -> DBAPITransaction:
+        if self._db.is_sqlite:
+            try:
+                self._run("BEGIN IMMEDIATE", ())
+            except BaseException:
+                self._fairy.close()
+                raise
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        """Commit on success, else roll back; the connection always goes back to the pool."""
+        self._end(commit=exc_type is None)
+
+    def fetch_one(self, statement: ClauseElement, values: dict[str, Any]) -> tuple[Any, ...] | None:
+        """The first row of a prepared SELECT (result processors applied), or None."""
+        prepared = self._db.prepared(statement)
+        self._run(prepared.sql, prepared.parameters(values))
+        return prepared.row(self._cursor.fetchone())
+
+    def execute(self, statement: ClauseElement, values: dict[str, Any]) -> None:
+        prepared = self._db.prepared(statement)
+        self._run(prepared.sql, prepared.parameters(values))
+
+    def connection(self) -> Connection:
+        """A Core Connection on this transaction's DB-API connection (BEGIN already done)."""
+        if self._core is None:
+            core = Connection(self._db.engine, connection=self._fairy)
+            core.execution_options(sqlite_begin=None)  # in a transaction already
+            core.begin()
+            self._core = core
+            self._done = True  # its statements are not tracked here: no retry after them
+        return self._core
+
+    def _run(self, sql: str, parameters: Any) -> None:
+        try:
+            self._cursor.execute(sql, parameters)
+        except self.dialect.loaded_dbapi.Error as err:
+            raise self._wrapped(err, sql, parameters) from err
+        self._done = True
+
+    def _wrapped(self, err: Exception, sql: str | None, parameters: Any) -> Exception:
+        dbapi_connection = self._fairy.dbapi_connection
+        disconnect = self.dialect.is_disconnect(err, dbapi_connection, self._cursor)
+        if disconnect:
+            self._fairy.invalidate(err)
+            if not self._done:
+                return StaleConnection(str(err))
+        return exc.DBAPIError.instance(
+            sql,
+            parameters,
+            err,
+            self.dialect.loaded_dbapi.Error,
+            connection_invalidated=disconnect,
+            dialect=self.dialect,
+        )
+
+    def _commit(self) -> None:
+        if self._core is not None:
+            transaction = self._core.get_transaction()
+            if transaction is not None:
+                transaction.commit()
+            return
+        try:
+            self._fairy.commit()
+        except self.dialect.loaded_dbapi.Error as err:
+            self._done = True  # a commit's outcome is unknown: never retried
+            raise self._wrapped(err, "COMMIT", None) from err
+
+    def _end(self, commit: bool) -> None:
+        try:
+            if commit:
+                self._commit()
+        finally:
+            # Back to the pool, whose reset-on-return rolls back whatever was not committed.
+            (self._core or self._fairy).close()

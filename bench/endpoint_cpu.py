@@ -18,7 +18,8 @@ own session row, on the real `appointment` flow with its handlers):
 - exchange: data_exchange from APPOINTMENT (a department chosen): the session read, merged and
   written, the handler's answer checked (each token had its INIT first, untimed);
 - every kind is interleaved with the others `--repeat` times; median and spread printed.
-`--profile KIND` runs cProfile over one round of that kind and prints the top entries.
+`--profile KIND` runs cProfile (timed by process CPU, so waits on PostgreSQL do not count)
+over one round of that kind and prints the top entries.
 """
 
 from __future__ import annotations
@@ -139,7 +140,7 @@ def main() -> None:
                             for p in payloads(kind, n, f"{r}{KINDS.index(kind)}")
                         ]):  # fmt: skip
                             call(app, body, cipher)
-                    profiler = cProfile.Profile() if opts.profile else None
+                    profiler = cProfile.Profile(time.process_time) if opts.profile else None
                     t0 = time.process_time()
                     if profiler:
                         profiler.enable()

@@ -9,6 +9,7 @@ dropdown, dates are the next working days from today, and the time slots depend 
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
 
 from app.flows_api import FlowHandlers, HandlerContext, ScreenError, now
@@ -31,9 +32,14 @@ DERMATOLOGY_SKIPS = {"12:00"}  # no dermatologist over lunch
 
 
 def offered_dates(today: date | None = None) -> list[dict[str, str]]:
-    """The next working days after today, as dropdown options."""
-    day = today or now().date()
-    out: list[dict[str, str]] = []
+    """The next working days after today, as dropdown options (read-only: shared)."""
+    return _working_days_after(today or now().date())
+
+
+@lru_cache(maxsize=4)
+def _working_days_after(today: date) -> list[dict[str, str]]:
+    # The same all day, so built once per day rather than on every request.
+    day, out = today, []
     while len(out) < WORKING_DAYS_AHEAD:
         day += timedelta(days=1)
         if day.weekday() < 5:
@@ -43,7 +49,7 @@ def offered_dates(today: date | None = None) -> list[dict[str, str]]:
 
 def offered_times(department: str, day: str) -> list[dict[str, str]]:
     """Slots of `day` for `department`; none for a day that is not offered."""
-    if day not in {d["id"] for d in offered_dates()}:
+    if all(d["id"] != day for d in offered_dates()):
         return []
     slots = FRIDAY_SLOTS if date.fromisoformat(day).weekday() == 4 else DAY_SLOTS
     if department == "dermatology":

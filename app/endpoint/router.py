@@ -20,9 +20,9 @@ import logging
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
+from app.db import DBAPITransaction
 from app.endpoint import sessions
 from app.endpoint.fields import describe, screen_errors, storable
 from app.endpoint.protocol import (
@@ -143,7 +143,7 @@ def _render(ex: Exchange, target: str, result: Any) -> dict[str, Any]:
     return Answer(target, screen_data(screen, ex.session_data, override)).to_payload()
 
 
-def _session(db: Connection, ex: Exchange) -> SessionRow | None:
+def _session(db: DBAPITransaction, ex: Exchange) -> SessionRow | None:
     if ex.foreign or not ex.request.flow_token:
         return None
     row = sessions.open_session(db, ex.flow, ex.request.flow_token, ex.wa_id)
@@ -180,7 +180,7 @@ def _refreshes(screen: ScreenModel, data: dict[str, Any]) -> bool:
     return any(set(a.payload) == sent for a in _refresh_exchanges(screen))
 
 
-def route(db: Connection, ex: Exchange) -> dict[str, Any]:
+def route(db: DBAPITransaction, ex: Exchange) -> dict[str, Any]:
     """The answer payload for an INIT, BACK or data_exchange request (may raise TokenRejected).
 
     The session row is written once, after the answer is ready (`sessions.save`).
@@ -191,7 +191,7 @@ def route(db: Connection, ex: Exchange) -> dict[str, Any]:
     return answer
 
 
-def _route(db: Connection, ex: Exchange, row: SessionRow | None) -> dict[str, Any]:
+def _route(db: DBAPITransaction, ex: Exchange, row: SessionRow | None) -> dict[str, Any]:
     req = ex.request
     if row is not None and row.status == sessions.COMPLETED:
         return _completed(ex, row)
@@ -237,7 +237,7 @@ def _back(ex: Exchange, row: SessionRow | None) -> dict[str, Any]:
     return answer
 
 
-def _exchange(db: Connection, ex: Exchange, row: SessionRow | None) -> dict[str, Any]:
+def _exchange(db: DBAPITransaction, ex: Exchange, row: SessionRow | None) -> dict[str, Any]:
     req = ex.request
     screen = ex.model.screen(req.screen)
     if screen is None:
@@ -272,7 +272,7 @@ def _exchange(db: Connection, ex: Exchange, row: SessionRow | None) -> dict[str,
 
 
 def _complete(
-    db: Connection, ex: Exchange, row: SessionRow | None, extra: dict[str, Any]
+    db: DBAPITransaction, ex: Exchange, row: SessionRow | None, extra: dict[str, Any]
 ) -> dict[str, Any]:
     """Store the merged fields as a submission and close the flow (same transaction)."""
     token = ex.request.flow_token
@@ -287,7 +287,7 @@ def _complete(
     )
     # The ORM only for the lead (rare next to INIT and refreshes), on the request's connection
     # and inside its transaction: flushed here, committed with the session row.
-    with Session(bind=db, join_transaction_mode="rollback_only") as orm:
+    with Session(bind=db.connection(), join_transaction_mode="rollback_only") as orm:
         submission, created = record_submission(orm, ex.registry, intake)
         orm.flush()
     if row is not None:

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 
@@ -28,6 +29,7 @@ from app.crypto.envelope import (
 from app.crypto.jwt import SignatureError, verify_flow_token_signature
 from app.crypto.signatures import verify_hub_signature
 from app.crypto.tokens import TokenError, verify_token
+from app.db import DBAPITransaction, StaleConnection
 from app.endpoint import sessions
 from app.endpoint.checker import check_answer
 from app.endpoint.protocol import (
@@ -51,6 +53,7 @@ CONTENT_TYPE = "text/plain"
 # Flowgate's format that fails its MAC, expired, or names another flow never is.
 FOREIGN_REASONS = frozenset({"malformed", "missing"})
 VALID = "valid"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -175,8 +178,9 @@ class EndpointService:
         if token_state != VALID:
             return
         try:
-            with self._writer, self.runtime.db.core_transaction() as db:
-                sessions.record_client_error(db, flow, request.flow_token, report)
+            self._transaction(
+                lambda tx: sessions.record_client_error(tx, flow, request.flow_token, report)
+            )
         except Exception:
             log.exception("flow %s: could not record the client's error report", flow)
 
@@ -189,8 +193,7 @@ class EndpointService:
         """
         for attempt in (1, 2):
             try:
-                with self._writer, self.runtime.db.core_transaction() as db:
-                    return route(db, ex), False
+                return self._transaction(lambda tx: route(tx, ex)), False
             except ScreenError as exc:
                 if exc.fields:
                     log.info("flow %s: invalid fields %s", ex.flow, sorted(exc.fields))
@@ -206,6 +209,20 @@ class EndpointService:
                 log.exception("flow %s: %s failed on %s", ex.flow, ex.handler, ex.request.action)
             break
         return error_answer(ex, GENERIC_ERROR), True
+
+    def _transaction(self, work: Callable[[DBAPITransaction], T]) -> T:
+        """`work` in one write transaction; once more, on a pinged connection, if it was dead.
+
+        The connection is taken without a pre-ping (app/db.py); a dead one fails the
+        first statement, before anything was done, so running the work again is safe.
+        """
+        try:
+            with self._writer, self.runtime.db.dbapi_transaction() as tx:
+                return work(tx)
+        except StaleConnection as exc:
+            log.warning("database connection was closed (%s); reconnecting", exc)
+        with self._writer, self.runtime.db.dbapi_transaction(ping=True) as tx:
+            return work(tx)
 
     def _checked(self, ex: Exchange, answer: dict[str, Any], cipher: ResponseCipher) -> str:
         """Encrypt `answer` once it passes the client's checks (loud in tests)."""

@@ -4,9 +4,10 @@ All functions work inside the caller's transaction and never commit. On PostgreS
 locked (`FOR UPDATE`) so two concurrent requests of one token merge one after the other;
 SQLite write transactions are already serialised (BEGIN IMMEDIATE, app/db.py).
 
-The row is read and written with Core statements built once at import, on the transaction's
-connection, into a plain `SessionRow`: one request reads one row and writes it back at most
-once, and the ORM's identity map and unit of work cost more than both statements together
+The row is read and written with Core statements built once at import and compiled once per
+database to SQL text run on the DB-API cursor (`DBAPITransaction`), into a plain
+`SessionRow`: one request reads one row and writes it back at most once, and the ORM's unit
+of work, or even Core's per-statement machinery, cost more than the statements themselves
 (bench/endpoint_cpu.py, bench/README.md). The table is still the ORM's `FlowSession`.
 """
 
@@ -15,9 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from app.clock import now
+from app.db import DBAPITransaction
 from app.ids import new_id
 from app.models import FlowSession
 
@@ -32,7 +34,10 @@ MUTABLE = ("screen", "data", "status", "last_error", "submission_id")
 _COLUMNS = (C.id, C.wa_id, *(C[name] for name in MUTABLE))
 _FIND = select(*_COLUMNS).where(C.flow == bindparam("f"), C.flow_token == bindparam("t"))
 _FIND_LOCKED = _FIND.with_for_update()
-_INSERT = insert(TABLE)
+_INSERT = insert(TABLE).values(
+    {name: bindparam(name) for name in ("id", "flow", "flow_token", "wa_id", *MUTABLE)}
+    | {name: bindparam(name) for name in ("created_at", "updated_at")}
+)
 _UPDATE = (
     update(TABLE)
     .where(C.id == bindparam("row_id"))
@@ -60,10 +65,9 @@ class SessionRow:
         return tuple(getattr(self, name) for name in MUTABLE)
 
 
-def find_session(conn: Connection, flow: str, flow_token: str) -> SessionRow | None:
+def find_session(tx: DBAPITransaction, flow: str, flow_token: str) -> SessionRow | None:
     """The session of this token, locked for update where the database supports it."""
-    query = _FIND_LOCKED if conn.dialect.name == "postgresql" else _FIND
-    found = conn.execute(query, {"f": flow, "t": flow_token}).first()
+    found = tx.fetch_one(_FIND_LOCKED if tx.is_postgresql else _FIND, {"f": flow, "t": flow_token})
     if found is None:
         return None
     row_id, wa_id, screen, data, status, last_error, submission_id = found
@@ -74,19 +78,19 @@ def find_session(conn: Connection, flow: str, flow_token: str) -> SessionRow | N
     return row
 
 
-def open_session(conn: Connection, flow: str, flow_token: str, wa_id: str | None) -> SessionRow:
+def open_session(tx: DBAPITransaction, flow: str, flow_token: str, wa_id: str | None) -> SessionRow:
     """The token's session, created (by `save`) on first use.
 
     Two first requests of one token racing both insert; the loser's insert fails on the
     (flow, flow_token) unique key and the caller routes it again (see service._route).
     """
-    found = find_session(conn, flow, flow_token)
+    found = find_session(tx, flow, flow_token)
     if found is not None:
         return found
     return SessionRow(new_id(), flow, flow_token, wa_id, None, {}, ACTIVE, new=True)
 
 
-def save(conn: Connection, row: SessionRow | None) -> None:
+def save(tx: DBAPITransaction, row: SessionRow | None) -> None:
     """Insert a new row, or update a read one when a request changed it."""
     if row is None or (not row.new and row.values() == row.loaded):
         return
@@ -101,10 +105,10 @@ def save(conn: Connection, row: SessionRow | None) -> None:
             "created_at": stamp,
             "updated_at": stamp,
         }
-        conn.execute(_INSERT, values)
+        tx.execute(_INSERT, values)
         row.new = False
     else:
-        conn.execute(_UPDATE, {**values, "row_id": row.id, "updated_at": stamp})
+        tx.execute(_UPDATE, values | {"row_id": row.id, "updated_at": stamp})
     row.loaded = row.values()
 
 
@@ -118,16 +122,16 @@ def merge_fields(row: SessionRow, fields: dict[str, Any], screen: str | None) ->
 
 
 def record_client_error(
-    conn: Connection, flow: str, flow_token: str | None, report: dict[str, Any]
+    tx: DBAPITransaction, flow: str, flow_token: str | None, report: dict[str, Any]
 ) -> bool:
     """Store an error notification against the token's session; False when there is none."""
     if not flow_token:
         return False
-    row = find_session(conn, flow, flow_token)
+    row = find_session(tx, flow, flow_token)
     if row is None:
         return False
     row.last_error = report
     if row.status == ACTIVE:
         row.status = ERROR
-    save(conn, row)
+    save(tx, row)
     return True
