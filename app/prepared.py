@@ -1,0 +1,153 @@
+"""Prebuilt statements run straight on the driver's cursor, for the per-notification hot path.
+
+Why: on the Meta webhook path (bench/ingest.py) each statement through `Connection.execute`
+cost about 130 us of Python on SQLite against about 35 us on the driver's cursor (cache-key
+lookup, execution context, events, result set-up), and a notification runs about nine of them.
+A `Prepared` statement is compiled by SQLAlchemy once per dialect; each run applies the same
+bind and result processors SQLAlchemy would (the columns' types: UTC timestamps, JSON) and
+turns driver errors into SQLAlchemy's exceptions (`IntegrityError` stays an
+`IntegrityError`), inside the caller's transaction on the caller's connection.
+
+Not for statements with expanding (`IN`) parameters, or with column defaults SQLAlchemy would
+have to compute (refused when compiled): every value is passed explicitly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, inspect
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, configure_mappers, make_transient_to_detached
+from sqlalchemy.orm.attributes import instance_state
+from sqlalchemy.sql import ClauseElement
+
+Processor = Callable[[Any], Any]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    order: tuple[str, ...] | None  # positional drivers (sqlite3): the bind names in order
+    slots: tuple[tuple[str, str | None, Any, Processor | None], ...]
+    results: tuple[Processor | None, ...]
+
+
+class Prepared:
+    """One statement compiled once per dialect and executed on the DBAPI cursor."""
+
+    def __init__(self, statement: ClauseElement, returning: Sequence[Any] = ()) -> None:
+        self.statement = statement
+        self.returning = tuple(returning)  # the result columns' types, in order
+        self._compiled: dict[str, _Compiled] = {}
+
+    def _for(self, dialect: Dialect) -> _Compiled:
+        found = self._compiled.get(dialect.name)
+        if found is None:
+            compiled: Any = self.statement.compile(dialect=dialect)
+            if compiled.insert_prefetch or compiled.update_prefetch:
+                raise ValueError("Prepared statements take every value explicitly")
+            slots = []  # (rendered name, caller's key or None, fixed value, processor)
+            for bind, name in compiled.bind_names.items():
+                if bind.expanding or bind.callable is not None:
+                    raise ValueError("Prepared statements take plain parameters only")
+                processor = bind.type._cached_bind_processor(dialect)
+                # a required parameter comes from the caller; the others are literals
+                key = bind.key if bind.required else None
+                slots.append((name, key, bind.value, processor))
+            results = tuple(
+                getattr(c, "type", c)._cached_result_processor(dialect, None)
+                for c in self.returning
+            )
+            order = tuple(compiled.positiontup) if compiled.positional else None
+            found = _Compiled(compiled.string, order, tuple(slots), results)
+            self._compiled[dialect.name] = found
+        return found
+
+    def _args(self, c: _Compiled, params: Mapping[str, Any]) -> Any:
+        values = {}
+        for name, key, fixed, processor in c.slots:
+            value = params[key] if key is not None else fixed
+            values[name] = value if processor is None else processor(value)
+        return values if c.order is None else [values[name] for name in c.order]
+
+    def rows(self, conn: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Run with `params`; the returned rows (RETURNING), processed by column type."""
+        c = self._for(conn.dialect)
+        args = self._args(c, params)
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(c.sql, args)
+            raw = cursor.fetchall() if cursor.description is not None else []
+        except conn.dialect.loaded_dbapi.Error as exc:
+            raise _wrapped(conn.dialect, c.sql, exc) from exc
+        finally:
+            cursor.close()
+        if not raw or not any(c.results):
+            return [tuple(row) for row in raw]
+        return [
+            tuple(v if p is None else p(v) for p, v in zip(c.results, row, strict=False))
+            for row in raw
+        ]
+
+    def run(self, conn: Connection, params: Mapping[str, Any]) -> None:
+        """Run with `params`, no result."""
+        self.rows(conn, params)
+
+    def run_many(self, conn: Connection, params: Sequence[Mapping[str, Any]]) -> None:
+        """Run once per parameter set (the driver's executemany), no result."""
+        c = self._for(conn.dialect)
+        args = [self._args(c, p) for p in params]
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany(c.sql, args)
+        except conn.dialect.loaded_dbapi.Error as exc:
+            raise _wrapped(conn.dialect, c.sql, exc) from exc
+        finally:
+            cursor.close()
+
+
+def _wrapped(dialect: Dialect, sql: str, exc: Exception) -> Exception:
+    """The driver's error as SQLAlchemy raises it (IntegrityError, OperationalError, ...).
+
+    Parameters are never part of the message: they may hold flow tokens.
+    """
+    return DBAPIError.instance(
+        sql, None, exc, dialect.loaded_dbapi.Error, hide_parameters=True, dialect=dialect
+    )
+
+
+_CONNECTION = "flowgate.connection"
+
+
+def connection(session: Session) -> Connection:
+    """`session.connection()` (beginning the transaction if needed), looked up once per
+    transaction: on this path the session's own lookup cost as much as a statement."""
+    held = session.info.get(_CONNECTION)
+    transaction = session.get_transaction()
+    if held is not None and held[0] is transaction and transaction.is_active:
+        return held[1]
+    conn = session.connection()
+    session.info[_CONNECTION] = (session.get_transaction(), conn)
+    return conn
+
+
+def attach_loaded(session: Session, cls: type[T], values: dict[str, Any]) -> T:
+    """A row a prepared statement just wrote, handed to `session` as a loaded instance.
+
+    The same as `cls(**values)` then `make_transient_to_detached` and `session.add`, without
+    an attribute event per column: the values go straight into the instance's state, which
+    is then marked unchanged.
+    """
+    mapper = inspect(cls)
+    if not mapper.configured:
+        configure_mappers()
+    instance = mapper.class_manager.new_instance()
+    instance_state(instance).dict.update(values)
+    make_transient_to_detached(instance)
+    session.add(instance)
+    return instance
