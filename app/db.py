@@ -62,6 +62,13 @@ class Database:
         with self._writer() as session, session.begin():
             yield session
 
+    def write_connection(self) -> Connection:
+        """A pooled connection whose transactions are write transactions (as `transaction`).
+
+        Statements run on its driver connection before any `begin` are autocommitted.
+        """
+        return self._write_engine.connect()
+
     @contextmanager
     def core_transaction(self) -> Iterator[Connection]:
         """The same write transaction on a Core connection, without an ORM session.

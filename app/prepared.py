@@ -14,7 +14,8 @@ have to compute (refused when compiled): every value is passed explicitly.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -76,13 +77,13 @@ class Prepared:
         return values if c.order is None else [values[name] for name in c.order]
 
     def rows(self, conn: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-        """Run with `params`; the returned rows (RETURNING), processed by column type."""
+        """Run with `params`; the rows it returns (a query, RETURNING), processed by type."""
         c = self._for(conn.dialect)
         args = self._args(c, params)
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(c.sql, args)
-            raw = cursor.fetchall() if cursor.description is not None else []
+            raw = cursor.fetchall()
         except conn.dialect.loaded_dbapi.Error as exc:
             raise _wrapped(conn.dialect, c.sql, exc) from exc
         finally:
@@ -95,8 +96,16 @@ class Prepared:
         ]
 
     def run(self, conn: Connection, params: Mapping[str, Any]) -> None:
-        """Run with `params`, no result."""
-        self.rows(conn, params)
+        """Run with `params`, without reading a result (in `pipelined`: without waiting)."""
+        c = self._for(conn.dialect)
+        args = self._args(c, params)
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(c.sql, args)
+        except conn.dialect.loaded_dbapi.Error as exc:
+            raise _wrapped(conn.dialect, c.sql, exc) from exc
+        finally:
+            cursor.close()
 
     def run_many(self, conn: Connection, params: Sequence[Mapping[str, Any]]) -> None:
         """Run once per parameter set (the driver's executemany), no result."""
@@ -109,6 +118,26 @@ class Prepared:
             raise _wrapped(conn.dialect, c.sql, exc) from exc
         finally:
             cursor.close()
+
+
+@contextmanager
+def pipelined(conn: Connection) -> Iterator[None]:
+    """On PostgreSQL, `Prepared.run` inside the block sends without waiting for the answer;
+    the block's end waits for all of them: one round trip (psycopg's pipeline mode).
+
+    For statements whose results nobody reads, in the caller's transaction; an error of any
+    of them is raised at the block's end (as SQLAlchemy's exception), and the transaction is
+    then aborted as it would be by the statement itself. Elsewhere a no-op.
+    """
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    driver = conn.connection.dbapi_connection
+    try:
+        with driver.pipeline():  # type: ignore[union-attr]
+            yield
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise _wrapped(conn.dialect, "(pipeline)", exc) from exc
 
 
 def _wrapped(dialect: Dialect, sql: str, exc: Exception) -> Exception:

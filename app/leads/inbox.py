@@ -131,11 +131,14 @@ def receive(inbox: Inbox, body: bytes) -> Receipt:
         "new_received_at": now(),
     }
     if not inbox.db.is_postgresql:
-        # SQLite: a write transaction (BEGIN IMMEDIATE), committed before processing.
-        with inbox.db.core_transaction() as conn:
+        # SQLite: the same, one connection for both. Outside a transaction the driver runs in
+        # autocommit mode (app/db.py), so the raw row's INSERT is a write transaction of its
+        # own, committed when the statement completes (as BEGIN IMMEDIATE, INSERT, COMMIT
+        # would be, without the two extra statements).
+        with inbox.db.write_connection() as conn:
             stored = bool(_STORE.rows(conn, params))
-        if stored:
-            return process_stored(inbox, notification_id, body, digest)
+            if stored:
+                return process_stored(inbox, notification_id, body, digest, conn=conn)
         return _known(inbox, body, digest)
     # PostgreSQL: one connection (one checkout, one pre-ping) for both transactions; the
     # raw row is committed synchronously by its own statement before processing starts.

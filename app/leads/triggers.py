@@ -71,8 +71,14 @@ def add_trigger(
     wa_id: str | None,
     data: dict[str, Any],
     due_at: datetime | None = None,
+    *,
+    wait: bool = True,
 ) -> bool:
-    """Insert a trigger unless one with `key` exists; True when it is new."""
+    """Insert a trigger unless one with `key` exists; True when it is new.
+
+    `wait=False`: the answer is not read (False is returned), so inside
+    `app.prepared.pipelined` the insert rides in the same round trip as its neighbours.
+    """
     stamp = now()
     params = {
         "id": new_id(),
@@ -86,6 +92,9 @@ def add_trigger(
     }
     session.flush()  # as session.execute would (a no-op when nothing is pending)
     conn = connection(session)
+    if not wait:
+        _PREPARED[conn.dialect.name].run(conn, params)
+        return False
     return bool(_PREPARED[conn.dialect.name].rows(conn, params))
 
 
@@ -203,4 +212,5 @@ def note_submission(session: Session, data: dict[str, Any]) -> None:
         EventType.FLOW_SUBMITTED,
         data.get("wa_id"),
         data,
+        wait=False,
     )
