@@ -8,9 +8,10 @@ The Flow data endpoint's hot path runs its write transaction on the DB-API conne
 (`Database.dbapi_transaction`, `DBAPITransaction`): for its BEGIN, SELECT, UPDATE and COMMIT,
 SQLAlchemy Core's per-statement machinery (events, compiled-cache lookups, result objects)
 cost more CPU than the database work itself (bench/README.md, "Flow data endpoint: CPU per
-request"). Its statements are Core statements compiled once per dialect to SQL text and run on
-the cursor with the column types' own bind and result processors, so what is stored is what
-Core would store; DB-API errors are raised as SQLAlchemy's exception classes.
+request"). Its statements are `app.prepared.Prepared` statements, as on the Meta webhook's
+path: Core statements compiled once per dialect to SQL text and run on the cursor with the
+column types' own bind and result processors, so what is stored is what Core would store;
+DB-API errors are raised as SQLAlchemy's exception classes.
 
 That transaction takes its PostgreSQL connection without the pool's pre-ping round trip. A
 connection that turns out dead on the first statement, before anything was done, is
@@ -20,10 +21,9 @@ that pings. Any other failure rolls back and propagates.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,9 +31,9 @@ from sqlalchemy import Connection, Engine, create_engine, event, exc, text
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import PoolProxiedConnection
-from sqlalchemy.sql import ClauseElement
 
 from app.database_url import normalise_database_url
+from app.prepared import Prepared
 from app.private_files import private_sqlite_file
 
 if TYPE_CHECKING:
@@ -59,7 +59,6 @@ class Database:
             event.listen(self.engine, "begin", _sqlite_begin)
         if pre_ping:
             _ping_on_checkout(self.engine)
-        self._prepared: dict[ClauseElement, Prepared] = {}
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         # Same pool, but SQLite transactions start with BEGIN IMMEDIATE (see `_sqlite_begin`).
         self._write_engine = self.engine.execution_options(sqlite_begin="IMMEDIATE")
@@ -96,6 +95,13 @@ class Database:
         with self._writer() as session, session.begin():
             yield session
 
+    def write_connection(self) -> Connection:
+        """A pooled connection whose transactions are write transactions (as `transaction`).
+
+        Statements run on its driver connection before any `begin` are autocommitted.
+        """
+        return self._write_engine.connect()
+
     def dbapi_transaction(self, *, ping: bool = False) -> DBAPITransaction:
         """The same write transaction on the DB-API connection, for the endpoint's hot path.
 
@@ -113,13 +119,6 @@ class Database:
         finally:
             _NO_PING.reset(flag)
         return DBAPITransaction(self, fairy)  # a context manager: BEGIN on enter, COMMIT on exit
-
-    def prepared(self, statement: ClauseElement) -> Prepared:
-        """`statement` compiled for this database once (SQL text and processors)."""
-        found = self._prepared.get(statement)
-        if found is None:
-            found = self._prepared[statement] = Prepared.compile(statement, self.engine.dialect)
-        return found
 
     def ping(self) -> bool:
         """True when the database answers a trivial query (for /healthz)."""
@@ -180,52 +179,8 @@ def _ping_on_checkout(engine: Engine) -> None:
             raise
 
 
-Processor = Callable[[Any], Any]
-
-
 class StaleConnection(Exception):
     """The pooled connection was dead before the transaction did anything: run it again."""
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """A Core statement as SQL text for one dialect, with its parameters' processors."""
-
-    sql: str
-    order: tuple[str, ...] | None  # parameter names for a positional paramstyle, else None
-    binds: tuple[tuple[str, Processor], ...]
-    results: tuple[tuple[int, Processor], ...]
-
-    @classmethod
-    def compile(cls, statement: ClauseElement, dialect: Dialect) -> Prepared:
-        compiled = statement.compile(dialect=dialect)
-        binds = []
-        for name, bind in compiled.binds.items():
-            process = bind.type.dialect_impl(dialect).bind_processor(dialect)
-            if process is not None:
-                binds.append((name, process))
-        results = []
-        for index, column in enumerate(getattr(statement, "selected_columns", ())):
-            process = column.type.dialect_impl(dialect).result_processor(dialect, None)
-            if process is not None:
-                results.append((index, process))
-        order = tuple(compiled.positiontup or ()) if compiled.positional else None
-        return cls(compiled.string, order, tuple(binds), tuple(results))
-
-    def parameters(self, values: dict[str, Any]) -> Any:
-        """The driver's parameters from `values` (a fresh dict the call converts in place)."""
-        for name, process in self.binds:
-            values[name] = process(values[name])
-        return values if self.order is None else tuple(values[name] for name in self.order)
-
-    def row(self, found: Any) -> tuple[Any, ...] | None:
-        """A fetched row with the result processors applied (JSON decoded on SQLite)."""
-        if found is None or not self.results:
-            return found
-        out = list(found)
-        for index, process in self.results:
-            out[index] = process(out[index])
-        return tuple(out)
 
 
 class DBAPITransaction:
@@ -258,15 +213,15 @@ class DBAPITransaction:
         """Commit on success, else roll back; the connection always goes back to the pool."""
         self._end(commit=exc_type is None)
 
-    def fetch_one(self, statement: ClauseElement, values: dict[str, Any]) -> tuple[Any, ...] | None:
+    def fetch_one(self, statement: Prepared, values: dict[str, Any]) -> tuple[Any, ...] | None:
         """The first row of a prepared SELECT (result processors applied), or None."""
-        prepared = self._db.prepared(statement)
-        self._run(prepared.sql, prepared.parameters(values))
-        return prepared.row(self._cursor.fetchone())
+        compiled = statement.compiled_for(self.dialect)
+        self._run(compiled.sql, compiled.args(values))
+        return compiled.row(self._cursor.fetchone())
 
-    def execute(self, statement: ClauseElement, values: dict[str, Any]) -> None:
-        prepared = self._db.prepared(statement)
-        self._run(prepared.sql, prepared.parameters(values))
+    def execute(self, statement: Prepared, values: dict[str, Any]) -> None:
+        compiled = statement.compiled_for(self.dialect)
+        self._run(compiled.sql, compiled.args(values))
 
     def connection(self) -> Connection:
         """A Core Connection on this transaction's DB-API connection (BEGIN already done)."""

@@ -20,6 +20,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -36,6 +37,11 @@ def main() -> None:
     parser.add_argument("--postgres", metavar="URL")
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--no-profile", action="store_true", help="CPU figures only")
+    parser.add_argument(
+        "--statements",
+        action="store_true",
+        help="count statements, transactions and savepoints per request (no timing)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         instance = Path(tmp)
@@ -75,6 +81,10 @@ def main() -> None:
                     assert r.status_code == 200, r.status_code
                 return (time.process_time() - start) / len(bodies) * 1e6
 
+            if args.statements:
+                print_counts(app, lambda bodies: run("/bench/baseline", bodies), base[:100])
+                print_counts(app, lambda bodies: run("/webhooks/whatsapp", bodies), hooks[50:150])
+                return
             b_us = run("/bench/baseline", base)
             if args.no_profile:
                 w_us = run("/webhooks/whatsapp", hooks[50:])
@@ -94,6 +104,73 @@ def main() -> None:
             if schema:
                 with admin.begin() as conn:
                     conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+
+
+def print_counts(app: object, run: object, bodies: list) -> None:
+    """Statements, transactions and PostgreSQL round trips per request, seen by the driver.
+
+    Counted below SQLAlchemy, so statements run on the driver's cursor (app/prepared.py)
+    count too. SQLite: sqlite3's trace callback (every statement, BEGIN and COMMIT included).
+    PostgreSQL: libpq's protocol trace; a round trip is one Sync (extended protocol: every
+    statement with parameters) or one simple Query (psycopg's BEGIN and COMMIT), plus the
+    pool's pre-ping (one per checkout, before the trace starts).
+    """
+    from app.web import runtime
+
+    with app.app_context():
+        engine = runtime().db.engine
+    counts: dict[str, int] = {}
+    statements: list[str] = []
+    with tempfile.TemporaryFile() as trace:
+        _count(engine, run, bodies, counts, statements, trace)
+
+
+def _count(engine: Any, run: Any, bodies: list, counts: dict, statements: list, trace: Any) -> None:
+    from sqlalchemy import event
+
+    def checkout(dbapi_conn: Any, *_: Any) -> None:
+        counts["checkout"] = counts.get("checkout", 0) + 1
+        if engine.dialect.name == "sqlite":
+            dbapi_conn.set_trace_callback(statements.append)
+        else:
+            dbapi_conn.pgconn.trace(trace.fileno())
+
+    def checkin(dbapi_conn: Any, *_: Any) -> None:
+        if engine.dialect.name == "sqlite":
+            dbapi_conn.set_trace_callback(None)
+        else:
+            dbapi_conn.pgconn.untrace()
+
+    event.listen(engine, "checkout", checkout)
+    event.listen(engine, "checkin", checkin)
+    try:
+        run(bodies)
+    finally:
+        event.remove(engine, "checkout", checkout)
+        event.remove(engine, "checkin", checkin)
+    if engine.dialect.name == "sqlite":
+        for sql in statements:
+            word = sql.split(None, 1)[0].upper()
+            kind = word if word in ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE") else ""
+            counts[kind.lower() or "statements"] = counts.get(kind.lower() or "statements", 0) + 1
+    else:
+        trace.seek(0)
+        for line in trace.read().decode(errors="replace").splitlines():
+            parts = line.split("\t")
+            if len(parts) < 4 or parts[1] != "F":
+                continue
+            if parts[3] in ("Sync", "Query"):
+                counts["round trips"] = counts.get("round trips", 0) + 1
+            if parts[3] == "Bind" or (parts[3] == "Query" and "BEGIN" not in line
+                                     and "COMMIT" not in line):  # fmt: skip
+                counts["statements"] = counts.get("statements", 0) + 1
+            if parts[3] == "Query" and ("BEGIN" in line or "COMMIT" in line):
+                kind = "begin" if "BEGIN" in line else "commit"
+                counts[kind] = counts.get(kind, 0) + 1
+        # the pool's pre-ping runs before the checkout event, untraced: one per checkout
+        counts["round trips"] = counts.get("round trips", 0) + counts["checkout"]
+    per = ", ".join(f"{k} {v / len(bodies):.2f}" for k, v in sorted(counts.items()))
+    print(f"per request: {per}")
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from app.clock import now
 from app.db import DBAPITransaction
 from app.ids import new_id
 from app.models import FlowSession
+from app.prepared import Prepared
 
 ACTIVE = "active"
 COMPLETED = "completed"
@@ -32,13 +33,16 @@ C = TABLE.c
 # The columns a request may change; the rest are fixed at creation.
 MUTABLE = ("screen", "data", "status", "last_error", "submission_id")
 _COLUMNS = (C.id, C.wa_id, *(C[name] for name in MUTABLE))
-_FIND = select(*_COLUMNS).where(C.flow == bindparam("f"), C.flow_token == bindparam("t"))
-_FIND_LOCKED = _FIND.with_for_update()
-_INSERT = insert(TABLE).values(
-    {name: bindparam(name) for name in ("id", "flow", "flow_token", "wa_id", *MUTABLE)}
-    | {name: bindparam(name) for name in ("created_at", "updated_at")}
+_SELECT = select(*_COLUMNS).where(C.flow == bindparam("f"), C.flow_token == bindparam("t"))
+_FIND = Prepared(_SELECT)
+_FIND_LOCKED = Prepared(_SELECT.with_for_update())
+_INSERT = Prepared(
+    insert(TABLE).values(
+        {name: bindparam(name) for name in ("id", "flow", "flow_token", "wa_id", *MUTABLE)}
+        | {name: bindparam(name) for name in ("created_at", "updated_at")}
+    )
 )
-_UPDATE = (
+_UPDATE = Prepared(
     update(TABLE)
     .where(C.id == bindparam("row_id"))
     .values({name: bindparam(name) for name in (*MUTABLE, "updated_at")})

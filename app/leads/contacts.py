@@ -14,13 +14,14 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, case, or_, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from app.clock import now
 from app.leads.sanitize import clean_text, clip
 from app.models import Contact
+from app.prepared import Prepared, attach_loaded, connection
 
 WA_ID_MAX = 32
 NAME_MAX = 256
@@ -88,10 +89,6 @@ def record_re_engagement_error(session: Session, wa_id: str, *, at: datetime) ->
     return _upsert(session, "refusal", params)
 
 
-def _dialect(session: Session) -> str:
-    return session.get_bind().dialect.name
-
-
 def _insert(dialect: str) -> Any:
     return (postgresql if dialect == "postgresql" else sqlite).insert(Contact)
 
@@ -141,8 +138,9 @@ def _refusal_statement(dialect: str) -> Any:
 
 def _upsert(session: Session, kind: str, params: dict[str, Any]) -> Contact:
     session.flush()  # as an ORM query would (a no-op when nothing is pending)
-    row = session.connection().execute(_prepared(kind, _dialect(session)), params).one()
-    return _loaded(session, row._asdict())
+    conn = connection(session)
+    (row,) = _prepared(kind, conn.dialect.name).rows(conn, params)
+    return _loaded(session, dict(zip(_NAMES, row, strict=True)))
 
 
 def _loaded(session: Session, values: dict[str, Any]) -> Contact:
@@ -153,17 +151,14 @@ def _loaded(session: Session, values: dict[str, Any]) -> Contact:
     """
     held = session.identity_map.get(identity_key(Contact, (values["wa_id"],)))
     if held is None:
-        contact = Contact(**values)
-        make_transient_to_detached(contact)
-        session.add(contact)
-        return contact
+        return attach_loaded(session, Contact, values)
     for name, value in values.items():
         set_committed_value(held, name, value)
     return held
 
 
 @cache
-def _prepared(kind: str, dialect: str) -> Any:
+def _prepared(kind: str, dialect: str) -> Prepared:
     """The upsert rendered once as text with typed parameters and typed result columns.
 
     SQLAlchemy never caches the compiled form of a dialect-specific INSERT (`inherit_cache =
@@ -175,4 +170,7 @@ def _prepared(kind: str, dialect: str) -> Any:
     statement = build(dialect).values(**{c.name: None for c in columns}).returning(*columns)
     sql = str(statement.compile(dialect=module.dialect(paramstyle="named")))
     clause = text(sql).bindparams(*(bindparam(c.name, type_=c.type) for c in columns))
-    return clause.columns(*columns)
+    return Prepared(clause.columns(*columns), returning=columns)
+
+
+_NAMES = tuple(c.name for c in Contact.__table__.c)

@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import Connection, bindparam, exists, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, exists, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -42,6 +42,8 @@ from app.leads.notifications.reader import (
 from app.leads.sanitize import clean_text
 from app.models import InboundNotification
 from app.models.enums import InboxStatus
+from app.models.outbox import endpoint_snapshot
+from app.prepared import Prepared, connection
 
 log = logging.getLogger("flowgate.meta")
 
@@ -64,7 +66,8 @@ _FIND = (
 _NEW = ("id", "body", "body_sha256", "status", "attempts", "received_at")
 # Stores the row unless the same bytes are stored already: one statement, so on PostgreSQL it
 # commits on its own (autocommit: one round trip instead of BEGIN, SELECT, INSERT, COMMIT).
-_STORE = (
+# This and the outcome run on the driver's cursor (app/prepared.py).
+_STORE = Prepared(
     insert(_TABLE)
     .from_select(
         list(_NEW),
@@ -74,7 +77,7 @@ _STORE = (
     )
     .returning(_TABLE.c.id)
 )
-_OUTCOME = (
+_UPDATE = (
     update(_TABLE)
     .where(_TABLE.c.id == bindparam("notification_id"))
     .values(
@@ -84,6 +87,16 @@ _OUTCOME = (
         processed_at=bindparam("new_processed_at"),
     )
 )
+_OUTCOME = Prepared(_UPDATE)
+
+# The processing transaction's outcome on PostgreSQL, with `SET LOCAL synchronous_commit TO
+# OFF` in the same statement (set_config(..., true) is SET LOCAL; the setting is read at
+# COMMIT, so it may come last): one round trip less. Durability comes from the raw row,
+# committed synchronously before processing: if a crash loses this commit, the row is still
+# `pending` and reprocess redoes it. A worker's (synchronous) claim of one of these
+# deliveries flushes the WAL past this commit before anything is sent.
+_SYNC_OFF = select(func.set_config("synchronous_commit", literal("off"), literal(True)))
+_OUTCOME_ASYNC = Prepared(_UPDATE.where(_SYNC_OFF.scalar_subquery().is_not(None)))
 
 
 @dataclass(frozen=True)
@@ -118,17 +131,20 @@ def receive(inbox: Inbox, body: bytes) -> Receipt:
         "new_received_at": now(),
     }
     if not inbox.db.is_postgresql:
-        # SQLite: a write transaction (BEGIN IMMEDIATE), committed before processing.
-        with inbox.db.transaction() as session:
-            stored = session.connection().execute(_STORE, params).first() is not None
-        if stored:
-            return process_stored(inbox, notification_id, body, digest)
+        # SQLite: the same, one connection for both. Outside a transaction the driver runs in
+        # autocommit mode (app/db.py), so the raw row's INSERT is a write transaction of its
+        # own, committed when the statement completes (as BEGIN IMMEDIATE, INSERT, COMMIT
+        # would be, without the two extra statements).
+        with inbox.db.write_connection() as conn:
+            stored = bool(_STORE.rows(conn, params))
+            if stored:
+                return process_stored(inbox, notification_id, body, digest, conn=conn)
         return _known(inbox, body, digest)
     # PostgreSQL: one connection (one checkout, one pre-ping) for both transactions; the
     # raw row is committed synchronously by its own statement before processing starts.
     with inbox.db.engine.connect() as conn:
         conn.execution_options(isolation_level="AUTOCOMMIT")
-        stored = conn.execute(_STORE, params).first() is not None
+        stored = bool(_STORE.rows(conn, params))
         conn.commit()  # ends SQLAlchemy's transaction object; the server committed already
         conn.execution_options(isolation_level=conn.default_isolation_level)
         if stored:
@@ -175,17 +191,19 @@ def process_stored(
     ctx = ProcessingContext(inbox.registry, inbox.token_secret, notification_id, digest)
     for attempt in (1, 2):
         try:
-            with _transaction(inbox, conn) as session:
-                if inbox.db.is_postgresql:
-                    # Durability comes from the raw row, committed synchronously above: if a
-                    # crash loses this commit, the row is still `pending` and reprocess
-                    # redoes it. A worker's (synchronous) claim of one of these deliveries
-                    # flushes the WAL past this commit before anything is sent.
-                    session.connection().exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+            with _transaction(inbox, conn) as session, endpoint_snapshot(session):
                 report = process_notification(session, ctx, payload)
                 # Items that failed alone (the others commit): kept `failed` for reprocess.
                 status = FAILED if report.failures else PROCESSED
-                _record_outcome(session, notification_id, status, report.summary())
+                # On PostgreSQL this statement also turns synchronous_commit off for this
+                # transaction (see _OUTCOME_ASYNC).
+                _record_outcome(
+                    session,
+                    notification_id,
+                    status,
+                    report.summary(),
+                    _OUTCOME_ASYNC if inbox.db.is_postgresql else _OUTCOME,
+                )
             if report.failures:
                 log.error(
                     "Meta notification %s kept for reprocessing: %d item(s) failed: %s",
@@ -249,9 +267,15 @@ def reprocess(inbox: Inbox, ids: Sequence[str] = (), *, limit: int | None = None
     return [process_stored(inbox, row.id, row.body, row.body_sha256) for row in rows]
 
 
-def _record_outcome(session: Session, notification_id: str, status: str, error: str | None) -> None:
-    session.connection().execute(
-        _OUTCOME,
+def _record_outcome(
+    session: Session,
+    notification_id: str,
+    status: str,
+    error: str | None,
+    statement: Prepared = _OUTCOME,
+) -> None:
+    statement.run(
+        connection(session),
         {
             "notification_id": notification_id,
             "new_status": status,

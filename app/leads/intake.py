@@ -19,12 +19,13 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, exists, insert, select
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy import bindparam, exists, insert, or_, select
+from sqlalchemy.orm import Session
 
 from app.clock import isoformat, now
 from app.crypto.tokens import MAX_TOKEN_LENGTH
@@ -42,6 +43,7 @@ from app.metrics.committed import note_lead
 from app.models import Contact, Submission
 from app.models.enums import EventType, LeadSource, SubmissionStatus
 from app.models.outbox import enqueue_event
+from app.prepared import Prepared, attach_loaded, connection, pipelined
 
 log = logging.getLogger("flowgate.leads")
 
@@ -53,12 +55,19 @@ _INSERT = insert(_TABLE)
 _COLUMNS = [c.name for c in _TABLE.c]
 # The lead, unless a row with one of its dedup keys exists: one statement for the check and
 # the insert (the common case is new); RETURNING says whether it was stored.
-_STORE = (
+# Run on the driver's cursor (app/prepared.py); a lead has at most two dedup keys (the second
+# repeats the first when there is one).
+_STORE = Prepared(
     insert(_TABLE)
     .from_select(
         _COLUMNS,
         select(*(bindparam(f"new_{c.name}", type_=c.type) for c in _TABLE.c)).where(
-            ~exists().where(_TABLE.c.dedup_key.in_(bindparam("keys", expanding=True)))
+            ~exists().where(
+                or_(
+                    _TABLE.c.dedup_key == bindparam("key_a"),
+                    _TABLE.c.dedup_key == bindparam("key_b"),
+                )
+            )
         ),
     )
     .returning(_TABLE.c.id)
@@ -158,12 +167,13 @@ def record_submission(
         "submitted_at": submitted_at,
         "received_at": now(),
     }
-    # A cached Core statement (the ORM's unit of work costs more than the INSERT); the row is
+    # A prebuilt statement (the ORM's unit of work costs more than the INSERT); the row is
     # then handed to the session as a loaded one: callers get a normal, persistent
     # Submission, and later dedup queries in this transaction see it.
-    conn = session.connection()
+    conn = connection(session)
     params = {f"new_{column}": value for column, value in values.items()}
-    if conn.execute(_STORE, {**params, "keys": keys or [dedup_key]}).first() is None:
+    checked = keys or [dedup_key]
+    if not _STORE.rows(conn, {**params, "key_a": checked[0], "key_b": checked[-1]}):
         found = conn.execute(_FIND, {"keys": keys}).scalar()
         existing = session.get(Submission, found) if found is not None else None
         if existing is not None:
@@ -176,9 +186,7 @@ def record_submission(
             add_late_errors(existing, extra)
             return existing, False
         conn.execute(_INSERT, values)  # deleted in between: store it after all
-    submission = Submission(**values)
-    make_transient_to_detached(submission)
-    session.add(submission)
+    submission = attach_loaded(session, Submission, values)
     note_lead(session, flow if flow and registry.get(flow) else None, intake.source,
               values["status"])  # fmt: skip
     if flow is not None:
@@ -219,9 +227,13 @@ def announce(
     data = event_data(submission, window_state(contact, submission.submitted_at))
     if submission.status == SubmissionStatus.VALID:
         data = add_media(data, uploads)
-        event = enqueue_event(session, EVENT_TYPE, data, submission_id=submission.id)
-        hold(session, event.id, uploads)
-        note_submission(session, data)  # automations' flow.submitted trigger (app/automations)
+        session.flush()  # nothing of the ORM's left to write inside the pipeline below
+        # PostgreSQL: the event, its deliveries and the trigger in one round trip (their
+        # answers are not needed; an error is raised at the block's end, in this transaction).
+        with pipelined(connection(session)) if not uploads else nullcontext():
+            event = enqueue_event(session, EVENT_TYPE, data, submission_id=submission.id)
+            hold(session, event.id, uploads)
+            note_submission(session, data)  # automations' flow.submitted trigger
     else:
         data["errors"] = submission.errors
         enqueue_event(session, EventType.SUBMISSION_INVALID, data, submission_id=submission.id)

@@ -13,7 +13,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, text
+from sqlalchemy import bindparam, column, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -22,14 +22,13 @@ from app.ids import new_id
 from app.leads.attribution import AD, LINK, record_source, ref_in, referral_of
 from app.leads.sanitize import clean_text
 from app.leads.window import WINDOW, window_state
-from app.models import AutomationTrigger, Contact, WebhookEndpoint
+from app.models import AutomationTrigger, Contact
 from app.models.enums import EventType
-from app.models.outbox import enqueue_event, subscribed
+from app.models.outbox import enabled_endpoints, enqueue_event, subscribed
+from app.prepared import Prepared, connection
 
 CHANNEL = "flowgate_automations"
-_NOTIFY = text(f"SELECT pg_notify('{CHANNEL}', '')")
 _TABLE = AutomationTrigger.__table__
-_SUBSCRIBERS = select(WebhookEndpoint.events).where(WebhookEndpoint.enabled.is_(True))
 
 
 _FIELDS = ("id", "key", "event", "wa_id", "data", "status", "due_at", "created_at")
@@ -39,21 +38,30 @@ _FIELDS = ("id", "key", "event", "wa_id", "data", "status", "due_at", "created_a
 # bind parameters keep the columns' own encoding (JSON, UTC timestamps).
 _COLUMNS = ", ".join(f'"{name}"' for name in _FIELDS)
 _VALUES = ", ".join(f":{name}" for name in _FIELDS)
+_INSERT_SQL = (
+    f"INSERT INTO {_TABLE.name} ({_COLUMNS}) VALUES ({_VALUES}) "  # noqa: S608 (constants)
+    'ON CONFLICT ("key") DO NOTHING RETURNING id'
+)
 _INSERT_NEW = (
-    text(
-        f"INSERT INTO {_TABLE.name} ({_COLUMNS}) VALUES ({_VALUES}) "  # noqa: S608 (constants)
-        'ON CONFLICT ("key") DO NOTHING RETURNING id'
-    )
+    text(_INSERT_SQL)
     .bindparams(*(bindparam(name, type_=_TABLE.c[name].type) for name in _FIELDS))
     .columns(_TABLE.c.id)
 )
 
 
-@cache
-def _insert(dialect: str) -> Any:
-    if dialect not in ("postgresql", "sqlite"):
-        return insert(_TABLE)
-    return _INSERT_NEW
+# PostgreSQL: the NOTIFY rides on the insert (one round trip instead of two), and only a new
+# row sends it. PostgreSQL delivers it at commit, once per transaction for the same payload.
+_INSERT_NEW_NOTIFY = (
+    text(
+        f"WITH new AS ({_INSERT_SQL}) "  # noqa: S608 (constants)
+        f"SELECT new.id, pg_notify('{CHANNEL}', '') AS notified FROM new"
+    )
+    .bindparams(*(bindparam(name, type_=_TABLE.c[name].type) for name in _FIELDS))
+    .columns(_TABLE.c.id, column("notified"))
+)
+
+
+_PREPARED = {"sqlite": Prepared(_INSERT_NEW), "postgresql": Prepared(_INSERT_NEW_NOTIFY)}
 
 
 def add_trigger(
@@ -63,33 +71,38 @@ def add_trigger(
     wa_id: str | None,
     data: dict[str, Any],
     due_at: datetime | None = None,
+    *,
+    wait: bool = True,
 ) -> bool:
-    """Insert a trigger unless one with `key` exists; True when it is new."""
+    """Insert a trigger unless one with `key` exists; True when it is new.
+
+    `wait=False`: the answer is not read (False is returned), so inside
+    `app.prepared.pipelined` the insert rides in the same round trip as its neighbours.
+    """
     stamp = now()
-    dialect = session.get_bind().dialect.name
-    row = session.execute(
-        _insert(dialect),
-        {
-            "id": new_id(),
-            "key": key[:255],
-            "event": event,
-            "wa_id": wa_id,
-            "data": data,
-            "status": "pending",
-            "due_at": due_at or stamp,
-            "created_at": stamp,
-        },
-    ).first()
-    if row is not None and dialect == "postgresql":
-        session.execute(_NOTIFY)
-    return row is not None
+    params = {
+        "id": new_id(),
+        "key": key[:255],
+        "event": event,
+        "wa_id": wa_id,
+        "data": data,
+        "status": "pending",
+        "due_at": due_at or stamp,
+        "created_at": stamp,
+    }
+    session.flush()  # as session.execute would (a no-op when nothing is pending)
+    conn = connection(session)
+    if not wait:
+        _PREPARED[conn.dialect.name].run(conn, params)
+        return False
+    return bool(_PREPARED[conn.dialect.name].rows(conn, params))
 
 
 def has_subscriber(session: Session, event_type: str) -> bool:
     """Does an enabled endpoint want `event_type`? Events nobody subscribes to are not stored
     (per inbound message this saves two inserts; endpoints get events from when they subscribe).
     """
-    return any(subscribed(events, event_type) for events in session.scalars(_SUBSCRIBERS))
+    return any(subscribed(events, event_type) for _, events in enabled_endpoints(session))
 
 
 def message_text(message: dict[str, Any]) -> str | None:
@@ -199,4 +212,5 @@ def note_submission(session: Session, data: dict[str, Any]) -> None:
         EventType.FLOW_SUBMITTED,
         data.get("wa_id"),
         data,
+        wait=False,
     )

@@ -19,7 +19,15 @@ APP = ROOT / "app"
 LAYERS: list[set[str]] = [
     {"app.errors", "app.clock", "app.ids", "app.database_url", "app.private_files"},
     {"app.config", "app.pagination"},
-    {"app.models", "app.db", "app.db_migrations", "app.crypto", "app.logs", "app.metrics"},
+    {
+        "app.models",
+        "app.db",
+        "app.prepared",
+        "app.db_migrations",
+        "app.crypto",
+        "app.logs",
+        "app.metrics",
+    },
     {"app.flowjson", "app.settings_check", "app.instance_env"},
     {"app.runtime"},
     {"app.delivery"},
