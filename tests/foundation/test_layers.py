@@ -18,16 +18,8 @@ APP = ROOT / "app"
 # "app" is the package's own __init__ (the Flask app factory).
 LAYERS: list[set[str]] = [
     {"app.errors", "app.clock", "app.ids", "app.database_url", "app.private_files"},
-    {"app.config", "app.pagination"},
-    {
-        "app.models",
-        "app.db",
-        "app.prepared",
-        "app.db_migrations",
-        "app.crypto",
-        "app.logs",
-        "app.metrics",
-    },
+    {"app.config", "app.pagination", "app.prepared"},
+    {"app.models", "app.db", "app.db_migrations", "app.crypto", "app.logs", "app.metrics"},
     {"app.flowjson", "app.settings_check", "app.instance_env"},
     {"app.runtime"},
     {"app.delivery"},
