@@ -11,8 +11,7 @@ One command (`.venv/bin/python bench/endpoint.py`) does everything, loopback onl
   for a `data_exchange` SIGNUP -> DONE (each with its own flow token: a new session row);
 - for each server configuration (one sync worker, the simplest gunicorn set-up, as a baseline;
   the production configuration app/serving.py with one gthread worker), starts gunicorn pinned
-  to CPU 0
-  (`taskset`), and from this process pinned to CPU 1 runs:
+  to CPU 0 (`taskset`), and from this process pinned to CPU 1 runs:
   * peak: closed loop over keep-alive connections, requests per second, p50/p99;
   * 80 % of peak: open loop paced at 0.8 x peak (latency from the scheduled send time);
   * 20 ms client round trip: each request sends its headers with `Expect: 100-continue`;
