@@ -94,40 +94,32 @@ class Prepared:
     def rows(self, conn: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Run with `params`; the rows it returns (a query, RETURNING), processed by type."""
         c = self.compiled_for(conn.dialect)
-        args = c.args(params)
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.execute(c.sql, args)
-            raw = cursor.fetchall()
-        except conn.dialect.loaded_dbapi.Error as exc:
-            raise _wrapped(conn.dialect, c.sql, exc) from exc
-        finally:
-            cursor.close()
+        raw = _on_cursor(conn, c.sql, lambda cursor: cursor.execute(c.sql, c.args(params)), True)
         return [c.row(row) for row in raw]  # type: ignore[misc]
 
     def run(self, conn: Connection, params: Mapping[str, Any]) -> None:
         """Run with `params`, without reading a result (in `pipelined`: without waiting)."""
         c = self.compiled_for(conn.dialect)
-        args = c.args(params)
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.execute(c.sql, args)
-        except conn.dialect.loaded_dbapi.Error as exc:
-            raise _wrapped(conn.dialect, c.sql, exc) from exc
-        finally:
-            cursor.close()
+        _on_cursor(conn, c.sql, lambda cursor: cursor.execute(c.sql, c.args(params)), False)
 
     def run_many(self, conn: Connection, params: Sequence[Mapping[str, Any]]) -> None:
         """Run once per parameter set (the driver's executemany), no result."""
         c = self.compiled_for(conn.dialect)
         args = [c.args(p) for p in params]
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.executemany(c.sql, args)
-        except conn.dialect.loaded_dbapi.Error as exc:
-            raise _wrapped(conn.dialect, c.sql, exc) from exc
-        finally:
-            cursor.close()
+        _on_cursor(conn, c.sql, lambda cursor: cursor.executemany(c.sql, args), False)
+
+
+def _on_cursor(conn: Connection, sql: str, call: Callable[[Any], Any], fetch: bool) -> list[Any]:
+    """`call` on a fresh cursor of `conn`'s driver connection, then its rows when `fetch`;
+    driver errors come out as SQLAlchemy's (`_wrapped`), and the cursor is always closed."""
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        call(cursor)
+        return list(cursor.fetchall()) if fetch else []
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise _wrapped(conn.dialect, sql, exc) from exc
+    finally:
+        cursor.close()
 
 
 @contextmanager
