@@ -118,19 +118,7 @@ def claim(
             }
         )
         body = {**body, "biz_opaque_callback_data": callback_of(row.id)}
-        out.append(
-            Claimed(
-                row.id,
-                row.wa_id,
-                row.origin,
-                row.kind,
-                row.flow,
-                row.flow_token,
-                body,
-                sent_as,
-                attempts,
-            )
-        )
+        out.append(Claimed.of(row, body, sent_as, attempts))
     if marks:
         conn.execute(_MARK, marks)
     if skips:

@@ -51,6 +51,13 @@ class Claimed:
     sent_as: str
     attempts: int
 
+    @classmethod
+    def of(cls, row: Any, body: dict[str, Any], sent_as: str, attempts: int) -> Claimed:
+        """The claim of send `row` (a `MessageSend` or a row of its columns), with the body,
+        form and attempt count it goes out with."""
+        return cls(row.id, row.wa_id, row.origin, row.kind, row.flow, row.flow_token, body,
+                   sent_as, attempts)  # fmt: skip
+
 
 def callback_of(send_id: str) -> str:
     return CALLBACK_PREFIX + send_id
@@ -179,17 +186,7 @@ def apply_status(
             row.status, row.wamid, row.sent_at = "sent", wamid, row.sent_at or at
             row.error = None
             log.info("send %s confirmed by Meta's status webhook as %s", row.id, wamid)
-            claimed = Claimed(
-                row.id,
-                row.wa_id,
-                row.origin,
-                row.kind,
-                row.flow,
-                row.flow_token,
-                row.body,
-                row.sent_as or row.kind,
-                row.attempts,
-            )
+            claimed = Claimed.of(row, row.body, row.sent_as or row.kind, row.attempts)
             _store_outbound(session, claimed, wamid, at)
     session.execute(
         update(MessageSend)
