@@ -51,8 +51,10 @@ class Compiled:
 
     def row(self, raw: Any) -> tuple[Any, ...] | None:
         """A fetched row (or None) with the result processors applied."""
-        if raw is None or not any(self.results):
-            return None if raw is None else tuple(raw)
+        if raw is None:
+            return None
+        if not any(self.results):
+            return tuple(raw)
         return tuple(v if p is None else p(v) for p, v in zip(self.results, raw, strict=False))
 
 
